@@ -1,0 +1,174 @@
+//! The four call kinds on a [`Channel`], used by generated clients.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_core::Stream;
+use tokio::time::{Instant, Sleep};
+
+use super::{Channel, RequestPump};
+use crate::codec::{encode_frame, Message};
+use crate::metadata::Metadata;
+use crate::protocol;
+use crate::request::Request;
+use crate::response::Response;
+use crate::status::{Code, Status};
+use crate::streaming::Streaming;
+use crate::transport::{RecvBody, ResponseHead};
+
+impl Channel {
+    /// A unary call: one request, one response.
+    pub async fn unary<Req: Message, Resp: Message>(
+        &self,
+        path: &'static str,
+        request: Request<Req>,
+    ) -> Result<Response<Resp>, Status> {
+        let (metadata, message, timeout) = request.into_parts();
+        let timeout = timeout.or(self.config().default_timeout);
+        within(timeout, async {
+            let frame = encode_frame(&message, self.config().max_send_message_size)?;
+            let (head, mut send) = self.open(path, &metadata, timeout, false).await?;
+            send.send(frame, true).await?;
+            single_response(response_stream(self, head, None, None)).await
+        })
+        .await
+    }
+
+    /// A server-streaming call: one request, a stream of responses.
+    pub async fn server_streaming<Req: Message, Resp: Message>(
+        &self,
+        path: &'static str,
+        request: Request<Req>,
+    ) -> Result<Streaming<Resp>, Status> {
+        let (metadata, message, timeout) = request.into_parts();
+        let timeout = timeout.or(self.config().default_timeout);
+        let deadline = deadline_timer(timeout);
+        within(timeout, async {
+            let frame = encode_frame(&message, self.config().max_send_message_size)?;
+            let (head, mut send) = self.open(path, &metadata, timeout, false).await?;
+            send.send(frame, true).await?;
+            Ok(response_stream(self, head, deadline, None))
+        })
+        .await
+    }
+
+    /// A client-streaming call: a stream of requests, one response.
+    pub async fn client_streaming<S, Resp>(&self, path: &'static str, request: Request<S>) -> Result<Response<Resp>, Status>
+    where
+        S: Stream + Send + 'static,
+        S::Item: Message,
+        Resp: Message,
+    {
+        let (metadata, requests, timeout) = request.into_parts();
+        let timeout = timeout.or(self.config().default_timeout);
+        within(timeout, async {
+            let (head, send) = self.open(path, &metadata, timeout, false).await?;
+            let pump = RequestPump::spawn(send, requests, self.config().max_send_message_size);
+            single_response(response_stream(self, head, None, Some(pump))).await
+        })
+        .await
+    }
+
+    /// A bidirectional streaming call: requests and responses flow
+    /// independently.
+    pub async fn bidi_streaming<S, Resp>(
+        &self,
+        path: &'static str,
+        request: Request<S>,
+    ) -> Result<Streaming<Resp>, Status>
+    where
+        S: Stream + Send + 'static,
+        S::Item: Message,
+        Resp: Message,
+    {
+        let (metadata, requests, timeout) = request.into_parts();
+        let timeout = timeout.or(self.config().default_timeout);
+        let deadline = deadline_timer(timeout);
+        within(timeout, async {
+            let (head, send) = self.open(path, &metadata, timeout, false).await?;
+            let pump = RequestPump::spawn(send, requests, self.config().max_send_message_size);
+            Ok(response_stream(self, head, deadline, Some(pump)))
+        })
+        .await
+    }
+}
+
+/// The response headers of a client call, once received and checked.
+pub(crate) struct ReceivedHead {
+    pub(crate) metadata: Metadata,
+    pub(crate) body: RecvBody,
+    /// Set when the response was Trailers-Only with an OK status: its metadata.
+    pub(crate) trailers_only: Option<Metadata>,
+}
+
+/// The response headers still to come.
+pub(crate) type PendingHead = Pin<Box<dyn Future<Output = Result<ReceivedHead, Status>> + Send>>;
+
+/// The response stream of a call: its headers are awaited when the first
+/// message is read.
+fn response_stream<Resp>(
+    channel: &Channel,
+    head: ResponseHead,
+    deadline: Option<Pin<Box<Sleep>>>,
+    pump: Option<RequestPump>,
+) -> Streaming<Resp> {
+    let head = Box::pin(async move {
+        let (head, body) = head.receive().await?;
+        check_head(head, body)
+    });
+    Streaming::client(head, channel.config().max_receive_message_size, deadline, pump)
+}
+
+/// Checks the response headers: a non-gRPC answer or a Trailers-Only
+/// response ends the call here; otherwise the body is the message stream.
+fn check_head(head: http::response::Parts, body: RecvBody) -> Result<ReceivedHead, Status> {
+    let status_in_headers = protocol::read_status(&head.headers);
+    if head.status != http::StatusCode::OK {
+        return Err(status_in_headers.unwrap_or_else(|| {
+            let code = Code::from_http_status(head.status.as_u16());
+            Status::new(code, format!("server answered with HTTP status {}", head.status))
+        }));
+    }
+    let content_type = head.headers.get(protocol::CONTENT_TYPE).map(http::HeaderValue::as_bytes);
+    if !content_type.is_some_and(protocol::is_grpc_content_type) {
+        return Err(Status::unknown(format!("server answered with content-type {content_type:?}, not application/grpc")));
+    }
+    match status_in_headers {
+        // Trailers-Only: the status came with the headers.
+        Some(status) if status.is_ok() => {
+            Ok(ReceivedHead { metadata: Metadata::new(), body, trailers_only: Some(status.metadata().clone()) })
+        }
+        Some(status) => Err(status),
+        None => Ok(ReceivedHead { metadata: Metadata::from_headers(head.headers), body, trailers_only: None }),
+    }
+}
+
+/// Reads the only message of a unary or client-streaming response.
+async fn single_response<Resp: Message>(mut responses: Streaming<Resp>) -> Result<Response<Resp>, Status> {
+    let Some(message) = responses.message().await? else {
+        return Err(Status::internal("response ended with OK but without a message"));
+    };
+    if responses.message().await?.is_some() {
+        return Err(Status::internal("more than one response message for a call that returns one"));
+    }
+    let trailers = responses.trailers().cloned().unwrap_or_default();
+    Ok(Response::from_parts(responses.metadata().clone(), message, trailers))
+}
+
+/// Runs a call's setup within its timeout: past it the call fails with
+/// DEADLINE_EXCEEDED and is dropped, which cancels its stream.
+async fn within<T>(timeout: Option<Duration>, call: impl Future<Output = Result<T, Status>>) -> Result<T, Status> {
+    match timeout {
+        None => call.await,
+        Some(timeout) => tokio::time::timeout(timeout, call)
+            .await
+            .unwrap_or_else(|_| Err(Status::deadline_exceeded("deadline exceeded"))),
+    }
+}
+
+/// The timer a response stream checks, for the part of the call after setup.
+fn deadline_timer(timeout: Option<Duration>) -> Option<Pin<Box<Sleep>>> {
+    let deadline = Instant::now().checked_add(timeout?)?;
+    Some(Box::pin(tokio::time::sleep_until(deadline)))
+}

@@ -1,0 +1,10 @@
+//! The gRPC client: a [`Channel`] to one server, on which generated clients
+//! make calls of the four kinds.
+
+mod call;
+mod channel;
+mod pump;
+
+pub use channel::{Channel, ChannelBuilder};
+pub(crate) use call::{PendingHead, ReceivedHead};
+pub(crate) use pump::RequestPump;

@@ -1,0 +1,132 @@
+//! One incoming call, handed by the router to a service, and the four ways a
+//! service can serve it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio_util::sync::CancellationToken;
+
+use super::responder::{drive, SharedStream};
+use super::{CallContext, ResponseSink, ServerConfig};
+use crate::codec::{encode_frame, Message};
+use crate::metadata::Metadata;
+use crate::request::Request;
+use crate::status::Status;
+use crate::streaming::Streaming;
+use crate::transport::RecvBody;
+
+/// The future that serves one call to completion.
+pub type CallFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A call routed to a [`Service`](super::Service), not yet decoded.
+///
+/// Generated service code picks the call kind matching the rpc's definition
+/// and passes the user's handler; the runtime does the rest (decoding,
+/// limits, deadline, cancellation, status).
+pub struct ServerCall {
+    pub(crate) metadata: Metadata,
+    pub(crate) body: RecvBody,
+    pub(crate) stream: SharedStream,
+    pub(crate) context: CallContext,
+    pub(crate) cancellation: CancellationToken,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) config: Arc<ServerConfig>,
+    /// `service/method`, for error messages.
+    pub(crate) path: String,
+}
+
+impl ServerCall {
+    /// One request, one response.
+    pub fn unary<Req, Resp, F, Fut>(self, handler: F) -> CallFuture
+    where
+        Req: Message,
+        Resp: Message,
+        F: FnOnce(Request<Req>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
+    {
+        self.run(move |metadata, body, context, _stream, config| async move {
+            let message = read_single_request::<Req>(body, config.max_receive_message_size).await?;
+            let response = handler(Request::from_server(metadata, message, context)).await?;
+            encode_frame(&response, config.max_send_message_size).map(Some)
+        })
+    }
+
+    /// One request, a stream of responses sent through a [`ResponseSink`].
+    pub fn server_streaming<Req, Resp, F, Fut>(self, handler: F) -> CallFuture
+    where
+        Req: Message,
+        Resp: Message,
+        F: FnOnce(Request<Req>, ResponseSink<Resp>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Status>> + Send + 'static,
+    {
+        self.run(move |metadata, body, context, stream, config| async move {
+            let message = read_single_request::<Req>(body, config.max_receive_message_size).await?;
+            let sink = ResponseSink::new(stream, context.clone(), config.max_send_message_size);
+            handler(Request::from_server(metadata, message, context), sink).await?;
+            Ok(None)
+        })
+    }
+
+    /// A stream of requests, one response.
+    pub fn client_streaming<Req, Resp, F, Fut>(self, handler: F) -> CallFuture
+    where
+        Req: Message,
+        Resp: Message,
+        F: FnOnce(Request<Streaming<Req>>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
+    {
+        self.run(move |metadata, body, context, _stream, config| async move {
+            let requests = Streaming::server(body, config.max_receive_message_size);
+            let response = handler(Request::from_server(metadata, requests, context)).await?;
+            encode_frame(&response, config.max_send_message_size).map(Some)
+        })
+    }
+
+    /// Streams both ways, independently.
+    pub fn bidi_streaming<Req, Resp, F, Fut>(self, handler: F) -> CallFuture
+    where
+        Req: Message,
+        Resp: Message,
+        F: FnOnce(Request<Streaming<Req>>, ResponseSink<Resp>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Status>> + Send + 'static,
+    {
+        self.run(move |metadata, body, context, stream, config| async move {
+            let requests = Streaming::server(body, config.max_receive_message_size);
+            let sink = ResponseSink::new(stream, context.clone(), config.max_send_message_size);
+            handler(Request::from_server(metadata, requests, context), sink).await?;
+            Ok(None)
+        })
+    }
+
+    /// Ends the call with UNIMPLEMENTED: the service has no such method.
+    pub fn unimplemented(self) -> CallFuture {
+        let message = format!("unknown method {}", self.path);
+        self.run(move |_, _, _, _, _| async move { Err(Status::unimplemented(message)) })
+    }
+
+    /// Builds the call's work from its parts and drives it.
+    fn run<W, Fut>(self, work: W) -> CallFuture
+    where
+        W: FnOnce(Metadata, RecvBody, CallContext, SharedStream, Arc<ServerConfig>) -> Fut,
+        Fut: Future<Output = Result<Option<Bytes>, Status>> + Send + 'static,
+    {
+        let ServerCall { metadata, body, stream, context, cancellation, deadline, config, .. } = self;
+        let work = work(metadata, body, context.clone(), stream.clone(), config);
+        Box::pin(drive(stream, context, cancellation, deadline, work))
+    }
+}
+
+/// Reads the only request message of a unary or server-streaming call.
+async fn read_single_request<M: Message>(body: RecvBody, max_message_size: usize) -> Result<M, Status> {
+    let mut requests = Streaming::<M>::server(body, max_message_size);
+    let Some(message) = requests.message().await? else {
+        return Err(Status::internal("call ended without a request message"));
+    };
+    if requests.message().await?.is_some() {
+        return Err(Status::internal("more than one request message for a call that takes one"));
+    }
+    Ok(message)
+}

@@ -1,0 +1,64 @@
+//! Serves one client connection: accepts its streams and runs a task per call.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::router::Router;
+use super::ServerConfig;
+use crate::transport::ServerConnection;
+
+/// What a connection needs to know about the server it belongs to.
+pub(crate) struct ConnectionScope {
+    pub(crate) router: Arc<Router>,
+    pub(crate) config: Arc<ServerConfig>,
+    /// Cancelled when the server starts a graceful shutdown.
+    pub(crate) draining: CancellationToken,
+    /// Cancelled when the grace period is over: every call is cancelled.
+    pub(crate) stopped: CancellationToken,
+    /// Tracks call tasks, so shutdown can wait for them.
+    pub(crate) tasks: TaskTracker,
+}
+
+/// Runs the connection until the client closes it, the server drains it
+/// (GOAWAY, then in-flight calls finish), or the server stops.
+pub(crate) async fn serve_connection<IO>(io: IO, peer: Option<SocketAddr>, scope: Arc<ConnectionScope>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut connection = match ServerConnection::handshake(io, &scope.config.http2).await {
+        Ok(connection) => connection,
+        Err(status) => {
+            tracing::debug!(?peer, %status, "HTTP/2 handshake failed");
+            return;
+        }
+    };
+    let calls = scope.stopped.child_token();
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            accepted = connection.accept() => match accepted {
+                Some(Ok(stream)) => {
+                    let scope = scope.clone();
+                    let calls = calls.clone();
+                    scope.tasks.clone().spawn(async move {
+                        scope.router.serve_stream(stream, scope.config.clone(), &calls, peer).await;
+                    });
+                }
+                Some(Err(status)) => {
+                    tracing::debug!(?peer, %status, "connection error");
+                    break;
+                }
+                None => break,
+            },
+            () = scope.draining.cancelled(), if !draining => {
+                draining = true;
+                connection.graceful_shutdown();
+            }
+            () = scope.stopped.cancelled() => break,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! What a handler can know and say about its call besides the messages.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::metadata::Metadata;
+
+/// The server-side context of one call, reached through
+/// [`Request::context`](crate::Request::context).
+///
+/// It tells the handler its deadline and whether the call was cancelled (the
+/// client reset it, the deadline passed, or the server is stopping), and lets
+/// it set the response's initial and trailing metadata. Clones share state.
+///
+/// A cancelled call's handler future is dropped right after the context is
+/// marked cancelled; work the handler moved elsewhere (a spawned task, a
+/// blocking thread) can watch [`CallContext::cancelled`] to stop too.
+#[derive(Clone, Debug, Default)]
+pub struct CallContext {
+    /// `None` for requests built on the client, which have no server context.
+    inner: Option<Arc<ContextInner>>,
+}
+
+#[derive(Debug)]
+struct ContextInner {
+    deadline: Option<Instant>,
+    cancellation: CancellationToken,
+    peer: Option<SocketAddr>,
+    response: Mutex<ResponseMetadata>,
+}
+
+#[derive(Debug, Default)]
+struct ResponseMetadata {
+    initial: Metadata,
+    trailing: Metadata,
+}
+
+impl CallContext {
+    /// The context of a request that is not being served.
+    pub(crate) fn detached() -> CallContext {
+        CallContext { inner: None }
+    }
+
+    pub(crate) fn new(deadline: Option<Instant>, cancellation: CancellationToken, peer: Option<SocketAddr>) -> CallContext {
+        let inner = ContextInner { deadline, cancellation, peer, response: Mutex::default() };
+        CallContext { inner: Some(Arc::new(inner)) }
+    }
+
+    /// When the caller's deadline passes, if it set one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.inner.as_ref()?.deadline
+    }
+
+    /// Time left before the deadline (zero once it passed), if there is one.
+    pub fn time_remaining(&self) -> Option<Duration> {
+        self.deadline().map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the call was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.as_ref().is_some_and(|inner| inner.cancellation.is_cancelled())
+    }
+
+    /// Resolves when the call is cancelled; never, for a detached context.
+    pub async fn cancelled(&self) {
+        match &self.inner {
+            Some(inner) => inner.cancellation.cancelled().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// The address of the client.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.inner.as_ref()?.peer
+    }
+
+    /// Sets the metadata sent in the response headers. It takes effect if
+    /// the headers have not gone out yet (they go with the first response
+    /// message, or with the status).
+    pub fn set_initial_metadata(&self, metadata: Metadata) {
+        if let Some(mut response) = self.response() {
+            response.initial = metadata;
+        }
+    }
+
+    /// Sets the metadata sent in the trailers, with the status.
+    pub fn set_trailing_metadata(&self, metadata: Metadata) {
+        if let Some(mut response) = self.response() {
+            response.trailing = metadata;
+        }
+    }
+
+    pub(crate) fn take_initial_metadata(&self) -> Metadata {
+        self.response().map(|mut response| std::mem::take(&mut response.initial)).unwrap_or_default()
+    }
+
+    pub(crate) fn take_trailing_metadata(&self) -> Metadata {
+        self.response().map(|mut response| std::mem::take(&mut response.trailing)).unwrap_or_default()
+    }
+
+    pub(crate) fn cancel(&self) {
+        if let Some(inner) = &self.inner {
+            inner.cancellation.cancel();
+        }
+    }
+
+    fn response(&self) -> Option<MutexGuard<'_, ResponseMetadata>> {
+        let inner = self.inner.as_ref()?;
+        Some(inner.response.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}

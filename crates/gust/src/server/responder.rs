@@ -1,0 +1,172 @@
+//! Drives one call on the server: runs the handler while watching for the
+//! client's reset, the deadline and server shutdown, then sends the status.
+
+use std::future::{poll_fn, Future};
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use http::{HeaderMap, StatusCode};
+
+use super::CallContext;
+use crate::metadata::Metadata;
+use crate::protocol;
+use crate::status::Status;
+use crate::transport::ServerStream;
+
+/// The response stream, shared by the call's driver (which watches for
+/// resets and sends the status) and the handler's [`super::ResponseSink`].
+/// Both run in the same task, so the lock is never contended; it is taken
+/// only inside polls, never across an await.
+#[derive(Clone)]
+pub(crate) struct SharedStream(Arc<Mutex<ServerStream>>);
+
+impl SharedStream {
+    pub(crate) fn new(stream: ServerStream) -> SharedStream {
+        SharedStream(Arc::new(Mutex::new(stream)))
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ServerStream> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends the response headers with the context's initial metadata, unless
+    /// they went out already.
+    pub(crate) fn ensure_headers(&self, context: &CallContext) -> Result<(), Status> {
+        let mut stream = self.lock();
+        if stream.headers_sent() {
+            return Ok(());
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(protocol::CONTENT_TYPE, protocol::GRPC_CONTENT_TYPE);
+        context.take_initial_metadata().write_to(&mut headers);
+        stream.send_headers(StatusCode::OK, headers, false)
+    }
+
+    /// Sends one encoded message, waiting for flow-control window.
+    pub(crate) async fn send_frame(&self, mut frame: Bytes) -> Result<(), Status> {
+        poll_fn(|cx| self.lock().poll_send(cx, &mut frame)).await
+    }
+
+    /// Ends the response with `status`: in trailers after the headers, or as
+    /// a Trailers-Only response if no headers went out.
+    pub(crate) fn send_status(&self, context: &CallContext, mut status: Status) -> Result<(), Status> {
+        status.metadata_mut().extend(context.take_trailing_metadata());
+        let mut stream = self.lock();
+        if stream.headers_sent() {
+            let mut trailers = HeaderMap::new();
+            protocol::write_status(&status, &mut trailers);
+            stream.send_trailers(trailers)
+        } else {
+            send_trailers_only(&mut stream, StatusCode::OK, context.take_initial_metadata(), &status)
+        }
+    }
+}
+
+/// Sends a response that is only headers, ending the stream: the status,
+/// with `metadata`, and `application/grpc` as content-type so that gRPC
+/// clients read the status even when `http_status` is not 200.
+pub(crate) fn send_trailers_only(
+    stream: &mut ServerStream,
+    http_status: StatusCode,
+    metadata: Metadata,
+    status: &Status,
+) -> Result<(), Status> {
+    let mut headers = HeaderMap::new();
+    headers.insert(protocol::CONTENT_TYPE, protocol::GRPC_CONTENT_TYPE);
+    metadata.write_to(&mut headers);
+    protocol::write_status(status, &mut headers);
+    stream.send_headers(http_status, headers, true)
+}
+
+/// How a call's handler phase ended.
+enum Outcome {
+    /// The handler returned: maybe a final encoded message, or an error status.
+    Finished(Result<Option<Bytes>, Status>),
+    /// The client reset the stream: nobody is listening any more.
+    Reset(Status),
+    /// The deadline passed before the handler finished.
+    DeadlineExceeded,
+    /// The server stopped after its grace period.
+    ShutDown,
+}
+
+/// Runs `work` (decode, handler, encode) for a call to completion and sends
+/// the response's end.
+pub(crate) async fn drive(
+    stream: SharedStream,
+    context: CallContext,
+    cancellation: tokio_util::sync::CancellationToken,
+    deadline: Option<Instant>,
+    work: impl Future<Output = Result<Option<Bytes>, Status>>,
+) {
+    let outcome = {
+        let mut work = pin!(AssertUnwindSafe(work).catch_unwind());
+        let mut deadline = deadline.map(|at| Box::pin(tokio::time::sleep_until(at.into())));
+        let mut shut_down = pin!(cancellation.cancelled());
+        let outcome = poll_fn(|cx| {
+            if let Poll::Ready(result) = work.as_mut().poll(cx) {
+                return Poll::Ready(Outcome::Finished(result.unwrap_or_else(|panic| {
+                    let reason = panic_message(&panic);
+                    tracing::error!(reason, "handler panicked; ending its call with INTERNAL");
+                    Err(Status::internal(format!("handler panicked: {reason}")))
+                })));
+            }
+            if let Poll::Ready(status) = stream.lock().poll_reset(cx) {
+                return Poll::Ready(Outcome::Reset(status));
+            }
+            if let Some(sleep) = &mut deadline {
+                if sleep.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Outcome::DeadlineExceeded);
+                }
+            }
+            if shut_down.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Outcome::ShutDown);
+            }
+            Poll::Pending
+        })
+        .await;
+        // Mark the call cancelled before the handler's future is dropped (at
+        // the end of this block), so code that runs on drop can see it.
+        if !matches!(outcome, Outcome::Finished(_)) {
+            context.cancel();
+        }
+        outcome
+    };
+
+    let result = match outcome {
+        Outcome::Finished(Ok(Some(frame))) => match stream.ensure_headers(&context) {
+            Ok(()) => match stream.send_frame(frame).await {
+                Ok(()) => stream.send_status(&context, Status::ok()),
+                Err(status) => Err(status),
+            },
+            Err(status) => Err(status),
+        },
+        Outcome::Finished(Ok(None)) => stream.send_status(&context, Status::ok()),
+        Outcome::Finished(Err(status)) => stream.send_status(&context, status),
+        Outcome::Reset(status) => {
+            tracing::debug!(%status, "client cancelled the call");
+            Ok(())
+        }
+        Outcome::DeadlineExceeded => stream.send_status(&context, Status::deadline_exceeded("deadline exceeded")),
+        Outcome::ShutDown => stream.send_status(&context, Status::unavailable("server shutting down")),
+    };
+    if let Err(status) = result {
+        tracing::debug!(%status, "could not complete the response");
+        stream.lock().reset(h2::Reason::CANCEL);
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}

@@ -1,0 +1,106 @@
+//! From an accepted HTTP/2 stream to a service's call: validation of the
+//! request headers, then dispatch by path.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{HeaderValue, Method, StatusCode};
+use tokio_util::sync::CancellationToken;
+
+use super::responder::{send_trailers_only, SharedStream};
+use super::{CallContext, ServerCall, ServerConfig, Service};
+use crate::metadata::Metadata;
+use crate::protocol;
+use crate::status::Status;
+use crate::transport::{AcceptedStream, ServerStream};
+
+/// The services of a server, by fully qualified name.
+#[derive(Default)]
+pub(crate) struct Router {
+    services: HashMap<&'static str, Arc<dyn Service>>,
+}
+
+impl Router {
+    pub(crate) fn add(&mut self, service: Arc<dyn Service>) {
+        self.services.insert(service.name(), service);
+    }
+
+    /// Serves one stream to completion.
+    pub(crate) async fn serve_stream(
+        &self,
+        accepted: AcceptedStream,
+        config: Arc<ServerConfig>,
+        connection_cancellation: &CancellationToken,
+        peer: Option<SocketAddr>,
+    ) {
+        let AcceptedStream { head, body, mut stream } = accepted;
+        if head.method != Method::POST {
+            let message = format!("gRPC requires POST, got {}", head.method);
+            return reject_http(&mut stream, StatusCode::METHOD_NOT_ALLOWED, &message);
+        }
+        let content_type = head.headers.get(protocol::CONTENT_TYPE).map(HeaderValue::as_bytes);
+        if !content_type.is_some_and(protocol::is_grpc_content_type) {
+            let message = format!("content-type {content_type:?} is not application/grpc");
+            return reject_http(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
+        }
+        let deadline = match head.headers.get(protocol::GRPC_TIMEOUT) {
+            None => None,
+            Some(value) => match protocol::timeout::parse(value.as_bytes()) {
+                Some(timeout) => Instant::now().checked_add(timeout),
+                None => return reject(&mut stream, Status::internal(format!("malformed grpc-timeout {value:?}"))),
+            },
+        };
+        if head.headers.contains_key(protocol::GRPC_ENCODING) {
+            let encoding = head.headers[protocol::GRPC_ENCODING].as_bytes();
+            if encoding != b"identity" {
+                let message = format!("unsupported grpc-encoding {:?}; accepted: identity", String::from_utf8_lossy(encoding));
+                return reject(&mut stream, Status::unimplemented(message));
+            }
+        }
+        let path = head.uri.path();
+        let Some((service_name, method)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else {
+            return reject(&mut stream, Status::unimplemented(format!("malformed method path {path:?}")));
+        };
+        let Some(service) = self.services.get(service_name) else {
+            return reject(&mut stream, Status::unimplemented(format!("unknown service {service_name}")));
+        };
+        let cancellation = connection_cancellation.child_token();
+        let context = CallContext::new(deadline, cancellation.clone(), peer);
+        let call = ServerCall {
+            path: path[1..].to_owned(),
+            metadata: Metadata::from_headers(head.headers),
+            body,
+            stream: SharedStream::new(stream),
+            context,
+            cancellation,
+            deadline,
+            config,
+        };
+        let method = method.to_owned();
+        service.call(&method, call).await;
+    }
+}
+
+/// Answers with a Trailers-Only response carrying `status`.
+fn reject(stream: &mut ServerStream, status: Status) {
+    tracing::debug!(%status, "rejecting call");
+    if let Err(error) = send_trailers_only(stream, StatusCode::OK, Metadata::new(), &status) {
+        tracing::debug!(%error, "could not send the rejection");
+    }
+}
+
+/// Answers a request that is not gRPC with an HTTP error status; the
+/// `grpc-status` it also carries tells a gRPC client what happened.
+fn reject_http(stream: &mut ServerStream, http_status: StatusCode, message: &str) {
+    tracing::debug!(%http_status, message, "rejecting non-gRPC request");
+    let mut metadata = Metadata::new();
+    if http_status == StatusCode::METHOD_NOT_ALLOWED {
+        // A fixed, valid entry: appending it cannot fail.
+        let _ = metadata.append("allow", "POST");
+    }
+    if let Err(error) = send_trailers_only(stream, http_status, metadata, &Status::internal(message)) {
+        tracing::debug!(%error, "could not send the rejection");
+    }
+}

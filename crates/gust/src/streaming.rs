@@ -1,0 +1,210 @@
+//! The inbound message stream of a call: requests on the server, responses
+//! on the client.
+
+use std::future::{poll_fn, Future as _};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_core::Stream;
+use tokio::time::Sleep;
+
+use crate::client::{PendingHead, ReceivedHead, RequestPump};
+use crate::codec::{FrameDecoder, Message};
+use crate::metadata::Metadata;
+use crate::protocol;
+use crate::status::Status;
+use crate::transport::RecvBody;
+
+/// A stream of messages from the peer.
+///
+/// Read it with `while let Some(msg) = stream.message().await? { ... }`, or
+/// as a `futures::Stream` of `Result<M, Status>`. Messages are pulled from the
+/// network only as they are read, so a slow reader slows the sender.
+///
+/// On the client the stream ends with the server's status: `Ok(None)` after
+/// an OK status (whose trailers are then in [`Streaming::trailers`]), an
+/// error otherwise. Once it has returned `None` or an error, it returns
+/// `None` forever.
+pub struct Streaming<M> {
+    /// On the client, the response headers still to come; the body follows.
+    head: Option<PendingHead>,
+    body: Option<RecvBody>,
+    decoder: FrameDecoder,
+    state: State,
+    /// Set on the client: the response ends with trailers carrying a status.
+    reads_trailers: bool,
+    /// On the client, the response headers' metadata.
+    metadata: Metadata,
+    trailers: Option<Metadata>,
+    /// The client's deadline for the whole call.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// On a client streaming call, the task sending the requests: it lives as
+    /// long as this stream, and an error it hit locally (a request over the
+    /// size limit) explains why the call failed better than the reset it caused.
+    request_pump: Option<RequestPump>,
+    _message: PhantomData<fn() -> M>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading body chunks.
+    Body,
+    /// The body ended; trailers come next (client only).
+    Trailers,
+    /// Ended, with a status or an error already reported.
+    Done,
+}
+
+impl<M> Streaming<M> {
+    /// The request stream of a server call.
+    pub(crate) fn server(body: RecvBody, max_message_size: usize) -> Streaming<M> {
+        let mut streaming = Streaming::with_role(max_message_size, false);
+        streaming.body = Some(body);
+        streaming
+    }
+
+    /// The response stream of a client call, whose headers are still to come.
+    /// The call is returned before they arrive, as a server may send them
+    /// only with its first message, after it read the client's first request.
+    pub(crate) fn client(
+        head: PendingHead,
+        max_message_size: usize,
+        deadline: Option<Pin<Box<Sleep>>>,
+        request_pump: Option<RequestPump>,
+    ) -> Streaming<M> {
+        let mut streaming = Streaming::with_role(max_message_size, true);
+        streaming.head = Some(head);
+        streaming.deadline = deadline;
+        streaming.request_pump = request_pump;
+        streaming
+    }
+
+    fn with_role(max_message_size: usize, reads_trailers: bool) -> Streaming<M> {
+        Streaming {
+            head: None,
+            body: None,
+            decoder: FrameDecoder::new(max_message_size),
+            state: State::Body,
+            reads_trailers,
+            metadata: Metadata::new(),
+            trailers: None,
+            deadline: None,
+            request_pump: None,
+            _message: PhantomData,
+        }
+    }
+
+    /// On the client, the server's initial metadata (response headers), once
+    /// they arrived: after the first message, or the end of the stream.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// On the client, the server's trailing metadata, once the stream ended
+    /// with OK.
+    pub fn trailers(&self) -> Option<&Metadata> {
+        self.trailers.as_ref()
+    }
+
+    fn fail(&mut self, status: Status) -> Poll<Result<Option<M>, Status>> {
+        self.state = State::Done;
+        let local_error = self.request_pump.as_ref().and_then(RequestPump::error);
+        Poll::Ready(Err(local_error.unwrap_or(status)))
+    }
+}
+
+impl<M: Message> Streaming<M> {
+    /// The next message; `Ok(None)` at the end of the stream.
+    pub async fn message(&mut self) -> Result<Option<M>, Status> {
+        poll_fn(|cx| self.poll_message(cx)).await
+    }
+
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<M>, Status>> {
+        if self.state == State::Done {
+            return Poll::Ready(Ok(None));
+        }
+        if let Some(deadline) = &mut self.deadline {
+            if deadline.as_mut().poll(cx).is_ready() {
+                return self.fail(Status::deadline_exceeded("deadline exceeded"));
+            }
+        }
+        if let Some(head) = &mut self.head {
+            let received = ready!(head.as_mut().poll(cx));
+            self.head = None;
+            match received {
+                Err(status) => return self.fail(status),
+                Ok(ReceivedHead { metadata, body, trailers_only }) => {
+                    self.metadata = metadata;
+                    self.body = Some(body);
+                    if let Some(trailers) = trailers_only {
+                        self.state = State::Done;
+                        self.trailers = Some(trailers);
+                        return Poll::Ready(Ok(None));
+                    }
+                }
+            }
+        }
+        let Some(body) = self.body.as_mut() else {
+            return self.fail(Status::internal("stream has no body"));
+        };
+        while self.state == State::Body {
+            match self.decoder.next_frame() {
+                Err(status) => return self.fail(status),
+                Ok(Some(frame)) if frame.compressed => {
+                    return self.fail(Status::internal(
+                        "message has the compressed flag set but the stream has no grpc-encoding",
+                    ))
+                }
+                Ok(Some(frame)) => {
+                    return match M::decode_from(frame.payload) {
+                        Ok(message) => Poll::Ready(Ok(Some(message))),
+                        Err(status) => self.fail(status),
+                    }
+                }
+                Ok(None) => {}
+            }
+            match ready!(body.poll_chunk(cx)) {
+                Some(Ok(chunk)) => self.decoder.push(chunk),
+                Some(Err(status)) => return self.fail(status),
+                None => {
+                    if let Err(status) = self.decoder.finish() {
+                        return self.fail(status);
+                    }
+                    self.state = if self.reads_trailers { State::Trailers } else { State::Done };
+                }
+            }
+        }
+        if self.state == State::Done {
+            return Poll::Ready(Ok(None));
+        }
+        match ready!(body.poll_trailers(cx)) {
+            Err(status) => self.fail(status),
+            Ok(None) => self.fail(Status::internal("response ended without trailers (no grpc-status)")),
+            Ok(Some(trailers)) => match protocol::read_status(&trailers) {
+                None => self.fail(Status::internal("response trailers carry no grpc-status")),
+                Some(status) if status.is_ok() => {
+                    self.state = State::Done;
+                    self.trailers = Some(status.metadata().clone());
+                    Poll::Ready(Ok(None))
+                }
+                Some(status) => self.fail(status),
+            },
+        }
+    }
+}
+
+impl<M: Message> Stream for Streaming<M> {
+    type Item = Result<M, Status>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        // Every field is Unpin, so the stream is too.
+        self.get_mut().poll_message(cx).map(Result::transpose)
+    }
+}
+
+impl<M> std::fmt::Debug for Streaming<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streaming").field("trailers", &self.trailers).finish_non_exhaustive()
+    }
+}

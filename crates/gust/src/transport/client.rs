@@ -1,0 +1,92 @@
+//! The client side of the transport: one HTTP/2 connection on which calls
+//! open streams.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{status_from_h2, Http2Settings, RecvBody, SendBody};
+use crate::status::Status;
+
+/// A client HTTP/2 connection; cheap to clone, every clone opens streams on
+/// the same connection.
+#[derive(Clone)]
+pub(crate) struct ClientConnection {
+    sender: h2::client::SendRequest<Bytes>,
+    /// Set when the connection's driver stops: the connection is unusable.
+    closed: Arc<AtomicBool>,
+}
+
+/// The pending response to a stream opened with [`ClientConnection::open`].
+pub(crate) struct ResponseHead {
+    response: h2::client::ResponseFuture,
+}
+
+impl ClientConnection {
+    /// Runs the HTTP/2 handshake on `io` and spawns the task that drives the
+    /// connection until every handle is dropped or the peer goes away.
+    pub(crate) async fn handshake<IO>(io: IO, settings: &Http2Settings) -> Result<ClientConnection, Status>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let handshake = h2::client::Builder::new()
+            .initial_window_size(settings.initial_stream_window)
+            .initial_connection_window_size(settings.initial_connection_window)
+            .max_frame_size(settings.max_frame_size)
+            .max_header_list_size(settings.max_header_list_size)
+            .enable_push(false)
+            .handshake(io);
+        let (sender, connection) = match tokio::time::timeout(settings.handshake_timeout, handshake).await {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(error)) => return Err(status_from_h2(error)),
+            Err(_) => return Err(Status::unavailable("HTTP/2 handshake timed out")),
+        };
+        let closed = Arc::new(AtomicBool::new(false));
+        let driver_closed = closed.clone();
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "client connection ended");
+            }
+            driver_closed.store(true, Ordering::Release);
+        });
+        Ok(ClientConnection { sender, closed })
+    }
+
+    /// Whether the connection can no longer open streams.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Opens a stream with `request` as its headers; waits while the server's
+    /// stream limit is reached. An error here means nothing reached the server.
+    pub(crate) async fn open(
+        &mut self,
+        request: http::Request<()>,
+        end_of_stream: bool,
+    ) -> Result<(ResponseHead, SendBody), Status> {
+        let mut sender = std::future::poll_fn(|cx| self.sender.poll_ready(cx))
+            .await
+            .map(|()| self.sender.clone())
+            .map_err(|error| self.fail(error))?;
+        let (response, send) = sender.send_request(request, end_of_stream).map_err(|error| self.fail(error))?;
+        Ok((ResponseHead { response }, SendBody::new(send)))
+    }
+
+    fn fail(&self, error: h2::Error) -> Status {
+        if error.is_io() || error.is_go_away() || error.reason() == Some(h2::Reason::REFUSED_STREAM) {
+            self.closed.store(true, Ordering::Release);
+        }
+        status_from_h2(error)
+    }
+}
+
+impl ResponseHead {
+    /// Waits for the response headers.
+    pub(crate) async fn receive(self) -> Result<(http::response::Parts, RecvBody), Status> {
+        let response = self.response.await.map_err(status_from_h2)?;
+        let (head, body) = response.into_parts();
+        Ok((head, RecvBody::new(body)))
+    }
+}

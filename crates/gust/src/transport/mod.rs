@@ -1,0 +1,21 @@
+//! The narrow interface between gRPC and HTTP/2.
+//!
+//! Everything above this module sees HTTP/2 as streams: open one (client) or
+//! accept one (server); send and receive headers, data and trailers; reset.
+//! Today these types wrap the `h2` crate. A faster, gRPC-specialised HTTP/2
+//! engine replaces h2 by providing the same few types and functions, without
+//! touching the codec, server or client layers.
+
+mod body;
+mod client;
+mod error;
+mod send;
+mod server;
+mod settings;
+
+pub(crate) use body::RecvBody;
+pub(crate) use client::{ClientConnection, ResponseHead};
+pub(crate) use error::status_from_h2;
+pub(crate) use send::SendBody;
+pub(crate) use server::{AcceptedStream, ServerConnection, ServerStream};
+pub use settings::Http2Settings;

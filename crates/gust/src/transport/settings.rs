@@ -1,0 +1,37 @@
+//! HTTP/2 settings both sides can tune.
+
+use std::time::Duration;
+
+/// HTTP/2 connection settings.
+///
+/// The windows bound how much unread data a peer may send: per stream, and in
+/// total per connection. Larger windows speed up large messages on links with
+/// latency; they never let memory grow without bound.
+#[derive(Clone, Debug)]
+pub struct Http2Settings {
+    /// Initial flow-control window of each stream, in bytes.
+    pub initial_stream_window: u32,
+    /// Initial flow-control window of the connection, in bytes.
+    pub initial_connection_window: u32,
+    /// Largest DATA frame payload accepted, in bytes.
+    pub max_frame_size: u32,
+    /// Largest header list accepted (HPACK-decoded size), in bytes.
+    pub max_header_list_size: u32,
+    /// Most streams the peer may have open at once (advertised by servers).
+    pub max_concurrent_streams: u32,
+    /// How long a new connection may take to complete the HTTP/2 preface.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for Http2Settings {
+    fn default() -> Http2Settings {
+        Http2Settings {
+            initial_stream_window: 1024 * 1024,
+            initial_connection_window: 4 * 1024 * 1024,
+            max_frame_size: 16 * 1024,
+            max_header_list_size: 16 * 1024,
+            max_concurrent_streams: 1024,
+            handshake_timeout: Duration::from_secs(20),
+        }
+    }
+}
