@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need, then runs them all.
+#   1. the Python virtualenv with the pinned grpcio peer (scripts/setup-python.sh)
+#   2. the Rust tests of the whole workspace
+#   3. the examples' binaries, then the interoperability tests against grpcio
+# Extra arguments go to pytest (e.g. scripts/test.sh -k fibonacci).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup-python.sh
+cargo test --workspace
+cargo build -p gust-examples --bins
+export GUST_BIN_DIR="${GUST_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/debug}"
+.venv/bin/python -m pytest -p no:cacheprovider tests/python -q "$@"
