@@ -147,9 +147,19 @@ impl fmt::Display for Code {
 pub struct Status {
     code: Code,
     message: String,
+    /// Details and metadata, boxed: most statuses have neither, and a small
+    /// `Status` keeps every `Result<_, Status>` small.
+    extra: Option<Box<StatusExtra>>,
+}
+
+#[derive(Clone, Default)]
+struct StatusExtra {
     details: Bytes,
     metadata: Metadata,
 }
+
+/// What `details()` and `metadata()` return for a status that has none.
+static NO_EXTRA: std::sync::LazyLock<StatusExtra> = std::sync::LazyLock::new(StatusExtra::default);
 
 macro_rules! code_constructors {
     ($($(#[$doc:meta])* $name:ident => $code:ident,)*) => {
@@ -165,7 +175,7 @@ macro_rules! code_constructors {
 impl Status {
     /// A status with `code` and a human-readable `message`.
     pub fn new(code: Code, message: impl Into<String>) -> Status {
-        Status { code, message: message.into(), details: Bytes::new(), metadata: Metadata::new() }
+        Status { code, message: message.into(), extra: None }
     }
 
     /// The status of a successful call.
@@ -211,13 +221,13 @@ impl Status {
     /// Attaches binary details (by convention a serialized `google.rpc.Status`),
     /// sent as `grpc-status-details-bin`.
     pub fn with_details(mut self, details: impl Into<Bytes>) -> Status {
-        self.details = details.into();
+        self.extra_mut().details = details.into();
         self
     }
 
     /// Attaches trailing metadata sent along with the status.
     pub fn with_metadata(mut self, metadata: Metadata) -> Status {
-        self.metadata = metadata;
+        self.extra_mut().metadata = metadata;
         self
     }
 
@@ -233,17 +243,25 @@ impl Status {
 
     /// The binary details; empty when the peer sent none.
     pub fn details(&self) -> &Bytes {
-        &self.details
+        &self.extra().details
     }
 
     /// Trailing metadata received with (or to be sent with) the status.
     pub fn metadata(&self) -> &Metadata {
-        &self.metadata
+        &self.extra().metadata
     }
 
     /// Mutable access to the trailing metadata.
     pub fn metadata_mut(&mut self) -> &mut Metadata {
-        &mut self.metadata
+        &mut self.extra_mut().metadata
+    }
+
+    fn extra(&self) -> &StatusExtra {
+        self.extra.as_deref().unwrap_or(&NO_EXTRA)
+    }
+
+    fn extra_mut(&mut self) -> &mut StatusExtra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     /// Whether this is the status of a successful call.
@@ -256,11 +274,11 @@ impl fmt::Debug for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Status");
         debug.field("code", &self.code).field("message", &self.message);
-        if !self.details.is_empty() {
-            debug.field("details", &self.details);
+        if !self.details().is_empty() {
+            debug.field("details", self.details());
         }
-        if !self.metadata.is_empty() {
-            debug.field("metadata", &self.metadata);
+        if !self.metadata().is_empty() {
+            debug.field("metadata", self.metadata());
         }
         debug.finish()
     }

@@ -110,15 +110,15 @@ async fn main() -> Result<(), Error> {
         "client-stream" => sum_indicies(&client, numbers(given, INDICES)?).await,
         "bidi" => stream_sequence(&client, numbers(given, INCREMENTS)?).await,
         "all" => {
-            let given = |numbers: &[i32]| Numbers::Given(numbers.to_vec().into_iter());
+            let given = |numbers: Vec<i32>| Numbers::Given(numbers.into_iter());
             println!("== AtIndex (unary), index 7");
-            at_index(&client, given(&[7])).await?;
+            at_index(&client, given(vec![7])).await?;
             println!("== GetSequence (server streaming), 7 numbers");
-            get_sequence(&client, given(&[7])).await?;
+            get_sequence(&client, given(vec![7])).await?;
             println!("== SumIndicies (client streaming), indices 7 and 5");
-            sum_indicies(&client, given(&[7, 5])).await?;
+            sum_indicies(&client, given(vec![7, 5])).await?;
             println!("== StreamSequence (bidirectional streaming), increments 4, 2, 1");
-            stream_sequence(&client, given(&[4, 2, 1])).await
+            stream_sequence(&client, given(vec![4, 2, 1])).await
         }
         _ => Err(USAGE.into()),
     }

@@ -15,7 +15,7 @@ use crate::request::Request;
 use crate::response::Response;
 use crate::status::{Code, Status};
 use crate::streaming::Streaming;
-use crate::transport::{RecvBody, ResponseHead};
+use crate::transport::{RecvBody, ResponseHead, SendBody};
 
 impl Channel {
     /// A unary call: one request, one response.
@@ -29,7 +29,7 @@ impl Channel {
         within(timeout, async {
             let frame = encode_frame(&message, self.config().max_send_message_size)?;
             let (head, mut send) = self.open(path, &metadata, timeout, false).await?;
-            send.send(frame, true).await?;
+            send_request_message(&mut send, frame).await;
             single_response(response_stream(self, head, None, None)).await
         })
         .await
@@ -47,7 +47,7 @@ impl Channel {
         within(timeout, async {
             let frame = encode_frame(&message, self.config().max_send_message_size)?;
             let (head, mut send) = self.open(path, &metadata, timeout, false).await?;
-            send.send(frame, true).await?;
+            send_request_message(&mut send, frame).await;
             Ok(response_stream(self, head, deadline, None))
         })
         .await
@@ -91,6 +91,15 @@ impl Channel {
             Ok(response_stream(self, head, deadline, Some(pump)))
         })
         .await
+    }
+}
+
+/// Sends the only request message. A failure is not the call's result: the
+/// server may have answered before reading it all (a request over its size
+/// limit, an unknown method), and then its status, read next, says why.
+async fn send_request_message(send: &mut SendBody, frame: bytes::Bytes) {
+    if let Err(status) = send.send(frame, true).await {
+        tracing::debug!(%status, "request not fully sent; the response tells why");
     }
 }
 

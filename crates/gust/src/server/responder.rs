@@ -109,15 +109,18 @@ pub(crate) async fn drive(
         let mut deadline = deadline.map(|at| Box::pin(tokio::time::sleep_until(at.into())));
         let mut shut_down = pin!(cancellation.cancelled());
         let outcome = poll_fn(|cx| {
+            // A reset first: the handler may see it as an error from its
+            // request stream in this same wake-up, and must see it as a
+            // cancellation.
+            if let Poll::Ready(status) = stream.lock().poll_reset(cx) {
+                return Poll::Ready(Outcome::Reset(status));
+            }
             if let Poll::Ready(result) = work.as_mut().poll(cx) {
                 return Poll::Ready(Outcome::Finished(result.unwrap_or_else(|panic| {
                     let reason = panic_message(&panic);
                     tracing::error!(reason, "handler panicked; ending its call with INTERNAL");
                     Err(Status::internal(format!("handler panicked: {reason}")))
                 })));
-            }
-            if let Poll::Ready(status) = stream.lock().poll_reset(cx) {
-                return Poll::Ready(Outcome::Reset(status));
             }
             if let Some(sleep) = &mut deadline {
                 if sleep.as_mut().poll(cx).is_ready() {

@@ -3,6 +3,8 @@
 //! it reports what it observed (cancellation, deadlines) as events.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
