@@ -34,7 +34,8 @@
 //!   each wrapped in `Result<_, Status>`;
 //! - `XxxServer<T>`, which registers an implementation with a gust server;
 //! - `XxxClient`, with one async method per rpc, taking the message (or a
-//!   stream of them) or a `Request`, and returning a `Response`.
+//!   stream of them) or a `Request`, and returning a `Response` (a
+//!   `Streaming` of responses for server-streaming and bidirectional rpcs).
 //!
 //! Rust names follow Rust conventions (`SayHello` becomes `say_hello`); the
 //! names on the wire stay those of the `.proto` file. Comments on services and

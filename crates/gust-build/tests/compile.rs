@@ -182,7 +182,7 @@ fn each_kind_uses_its_runtime_entry_point() {
         "call.bidi_streaming(move|requests:::gust::Request<::gust::Streaming<Order>>,responses:::gust::ResponseSink<Order>|",
         // Client side.
         "request:impl::gust::IntoRequest<Order>,)->::core::result::Result<::gust::Response<Order>,::gust::Status>",
-        "request:impl::gust::IntoRequest<()>,)->::core::result::Result<::gust::Streaming<Order>,::gust::Status,>",
+        "request:impl::gust::IntoRequest<()>,)->::core::result::Result<::gust::Streaming<Order>,::gust::Status>",
         "requests:impl::gust::IntoStreamingRequest<Message=order::Line>,)->::core::result::Result<::gust::Response<super::super::common::Money>,::gust::Status,>",
         ".bidi_streaming(\"/shop.v1.Orders/Chat\",requests.into_streaming_request())",
         // Well-known types in signatures.
