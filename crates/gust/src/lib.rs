@@ -42,6 +42,7 @@ mod streaming;
 mod transport;
 
 pub use client::Channel;
+pub use codec::{Encoding, Outgoing};
 pub use error::Error;
 pub use metadata::{InvalidMetadata, Metadata, MetadataValue};
 pub use request::{IntoRequest, IntoStreamingRequest, Request};

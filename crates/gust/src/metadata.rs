@@ -180,6 +180,12 @@ impl Metadata {
         })
     }
 
+    /// Adds an entry under a protocol header that applications may not set
+    /// (the runtime's own, e.g. `grpc-accept-encoding` on a rejection).
+    pub(crate) fn append_reserved(&mut self, key: &'static str, value: &'static str) {
+        self.headers.append(key, HeaderValue::from_static(value));
+    }
+
     /// Metadata from received headers: drops the reserved ones.
     pub(crate) fn from_headers(mut headers: HeaderMap) -> Metadata {
         let reserved: Vec<HeaderName> =

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
+use crate::codec::{Encoding, OutboundMessage};
 use crate::metadata::Metadata;
 use crate::server::CallContext;
 
@@ -21,25 +22,63 @@ use crate::server::CallContext;
 pub struct Request<T> {
     metadata: Metadata,
     message: T,
-    timeout: Option<Duration>,
+    options: CallOptions,
     context: CallContext,
+}
+
+/// How a client sends a call, besides its metadata.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CallOptions {
+    pub(crate) timeout: Option<Duration>,
+    /// The call's `grpc-encoding`.
+    pub(crate) compression: Option<Encoding>,
+    /// On the server: whether the request message arrived compressed. On
+    /// the client: whether to send the single request message uncompressed
+    /// although the call has an encoding.
+    pub(crate) uncompressed_message: bool,
 }
 
 impl<T> Request<T> {
     /// A request carrying `message` and no metadata.
     pub fn new(message: T) -> Request<T> {
-        Request { metadata: Metadata::new(), message, timeout: None, context: CallContext::detached() }
+        Request { metadata: Metadata::new(), message, options: CallOptions::default(), context: CallContext::detached() }
     }
 
-    pub(crate) fn from_server(metadata: Metadata, message: T, context: CallContext) -> Request<T> {
-        Request { metadata, message, timeout: context.time_remaining(), context }
+    pub(crate) fn from_server(metadata: Metadata, message: T, compressed: bool, context: CallContext) -> Request<T> {
+        let options = CallOptions {
+            timeout: context.time_remaining(),
+            compression: None,
+            uncompressed_message: !compressed,
+        };
+        Request { metadata, message, options, context }
     }
 
     /// Sets the call's timeout (client side): the call fails with
     /// DEADLINE_EXCEEDED when it runs out, and the server is told the deadline.
     pub fn with_timeout(mut self, timeout: Duration) -> Request<T> {
-        self.timeout = Some(timeout);
+        self.options.timeout = Some(timeout);
         self
+    }
+
+    /// Compresses the call's messages with `encoding` (client side): sent
+    /// as `grpc-encoding`, applied to every request message unless one says
+    /// otherwise.
+    pub fn with_compression(mut self, encoding: Encoding) -> Request<T> {
+        self.options.compression = Some(encoding);
+        self
+    }
+
+    /// Whether the single request message of a unary or server-streaming
+    /// call is compressed when the call has an encoding (default: yes).
+    pub fn with_message_compression(mut self, compress: bool) -> Request<T> {
+        self.options.uncompressed_message = !compress;
+        self
+    }
+
+    /// On the server: whether the request message arrived compressed (for
+    /// client-streaming calls see [`crate::Streaming::last_message_compressed`]).
+    pub fn message_compressed(&self) -> bool {
+        !self.options.uncompressed_message
     }
 
     /// Replaces the metadata sent with the request (client side).
@@ -61,7 +100,7 @@ impl<T> Request<T> {
     /// The timeout set on the client, or on the server the time that was
     /// left when the call arrived.
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout
+        self.options.timeout
     }
 
     /// The message.
@@ -85,9 +124,9 @@ impl<T> Request<T> {
         &self.context
     }
 
-    /// Splits into metadata, message and timeout, for sending.
-    pub(crate) fn into_parts(self) -> (Metadata, T, Option<Duration>) {
-        (self.metadata, self.message, self.timeout)
+    /// Splits into metadata, message and options, for sending.
+    pub(crate) fn into_parts(self) -> (Metadata, T, CallOptions) {
+        (self.metadata, self.message, self.options)
     }
 }
 
@@ -111,26 +150,35 @@ impl<T> IntoRequest<T> for Request<T> {
 }
 
 /// Anything that can be sent as a client-streaming or bidirectional request:
-/// a stream of messages, or a [`Request`] around one.
+/// a stream of messages (or of [`Outgoing`](crate::codec::Outgoing) messages),
+/// or a [`Request`] around one.
 pub trait IntoStreamingRequest {
     /// The message type.
     type Message;
     /// The stream of messages.
-    type Stream: Stream<Item = Self::Message> + Send + 'static;
+    type Stream: Stream<Item: OutboundMessage<Message = Self::Message>> + Send + 'static;
     /// Wraps into a request.
     fn into_streaming_request(self) -> Request<Self::Stream>;
 }
 
-impl<S: Stream + Send + 'static> IntoStreamingRequest for S {
-    type Message = S::Item;
+impl<S> IntoStreamingRequest for S
+where
+    S: Stream + Send + 'static,
+    S::Item: OutboundMessage,
+{
+    type Message = <S::Item as OutboundMessage>::Message;
     type Stream = S;
     fn into_streaming_request(self) -> Request<S> {
         Request::new(self)
     }
 }
 
-impl<S: Stream + Send + 'static> IntoStreamingRequest for Request<S> {
-    type Message = S::Item;
+impl<S> IntoStreamingRequest for Request<S>
+where
+    S: Stream + Send + 'static,
+    S::Item: OutboundMessage,
+{
+    type Message = <S::Item as OutboundMessage>::Message;
     type Stream = S;
     fn into_streaming_request(self) -> Request<S> {
         self

@@ -10,7 +10,7 @@ use futures_core::Stream;
 use tokio::time::Sleep;
 
 use crate::client::{PendingHead, ReceivedHead, RequestPump};
-use crate::codec::{FrameDecoder, Message};
+use crate::codec::{decode_frame, Encoding, FrameDecoder, Message};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -31,6 +31,11 @@ pub struct Streaming<M> {
     head: Option<PendingHead>,
     body: Option<RecvBody>,
     decoder: FrameDecoder,
+    max_message_size: usize,
+    /// The peer's `grpc-encoding`, for messages with the compressed flag.
+    encoding: Option<Encoding>,
+    /// Whether the last message read arrived compressed.
+    last_compressed: bool,
     state: State,
     /// Set on the client: the response ends with trailers carrying a status.
     reads_trailers: bool,
@@ -58,9 +63,10 @@ enum State {
 
 impl<M> Streaming<M> {
     /// The request stream of a server call.
-    pub(crate) fn server(body: RecvBody, max_message_size: usize) -> Streaming<M> {
+    pub(crate) fn server(body: RecvBody, encoding: Option<Encoding>, max_message_size: usize) -> Streaming<M> {
         let mut streaming = Streaming::with_role(max_message_size, false);
         streaming.body = Some(body);
+        streaming.encoding = encoding;
         streaming
     }
 
@@ -85,6 +91,9 @@ impl<M> Streaming<M> {
             head: None,
             body: None,
             decoder: FrameDecoder::new(max_message_size),
+            max_message_size,
+            encoding: None,
+            last_compressed: false,
             state: State::Body,
             reads_trailers,
             metadata: Metadata::new(),
@@ -93,6 +102,11 @@ impl<M> Streaming<M> {
             request_pump: None,
             _message: PhantomData,
         }
+    }
+
+    /// Whether the last message read arrived compressed.
+    pub fn last_message_compressed(&self) -> bool {
+        self.last_compressed
     }
 
     /// On the client, the server's initial metadata (response headers), once
@@ -134,8 +148,9 @@ impl<M: Message> Streaming<M> {
             self.head = None;
             match received {
                 Err(status) => return self.fail(status),
-                Ok(ReceivedHead { metadata, body, trailers_only }) => {
+                Ok(ReceivedHead { metadata, body, encoding, trailers_only }) => {
                     self.metadata = metadata;
+                    self.encoding = encoding;
                     self.body = Some(body);
                     if let Some(trailers) = trailers_only {
                         self.state = State::Done;
@@ -151,13 +166,9 @@ impl<M: Message> Streaming<M> {
         while self.state == State::Body {
             match self.decoder.next_frame() {
                 Err(status) => return self.fail(status),
-                Ok(Some(frame)) if frame.compressed => {
-                    return self.fail(Status::internal(
-                        "message has the compressed flag set but the stream has no grpc-encoding",
-                    ))
-                }
                 Ok(Some(frame)) => {
-                    return match M::decode_from(frame.payload) {
+                    self.last_compressed = frame.compressed;
+                    return match decode_frame(frame, self.encoding, self.max_message_size) {
                         Ok(message) => Poll::Ready(Ok(Some(message))),
                         Err(status) => self.fail(status),
                     }

@@ -32,7 +32,7 @@ async fn client_streaming_receives_every_message() {
     let (server, _events, _) = start().await;
     let requests = stream::iter(["a", "b", "c"].map(|t| Msg { payload: vec![0; 10], ..Msg::text(t) }));
     let reply = server.channel().client_streaming::<_, Msg>(CLIENT_STREAM, Request::new(requests)).await.unwrap();
-    assert_eq!(reply.text, "a,b,c");
+    assert_eq!(reply.text, "a:0,b:0,c:0");
     assert_eq!(reply.count, 30);
 }
 

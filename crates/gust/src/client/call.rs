@@ -8,7 +8,7 @@ use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
 use super::{Channel, RequestPump};
-use crate::codec::{encode_frame, Message};
+use crate::codec::{encode_frame, Encoding, Message, OutboundMessage};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::request::Request;
@@ -24,11 +24,12 @@ impl Channel {
         path: &'static str,
         request: Request<Req>,
     ) -> Result<Response<Resp>, Status> {
-        let (metadata, message, timeout) = request.into_parts();
-        let timeout = timeout.or(self.config().default_timeout);
-        within(timeout, async {
-            let frame = encode_frame(&message, self.config().max_send_message_size)?;
-            let (head, mut send) = self.open(path, &metadata, timeout, false).await?;
+        let (metadata, message, options) = request.into_parts();
+        let options = self.with_defaults(options);
+        within(options.timeout, async {
+            let compression = options.compression.filter(|_| !options.uncompressed_message);
+            let frame = encode_frame(&message, self.config().max_send_message_size, compression)?;
+            let (head, mut send) = self.open(path, &metadata, &options, false).await?;
             send_request_message(&mut send, frame).await;
             single_response(response_stream(self, head, None, None)).await
         })
@@ -41,12 +42,13 @@ impl Channel {
         path: &'static str,
         request: Request<Req>,
     ) -> Result<Streaming<Resp>, Status> {
-        let (metadata, message, timeout) = request.into_parts();
-        let timeout = timeout.or(self.config().default_timeout);
-        let deadline = deadline_timer(timeout);
-        within(timeout, async {
-            let frame = encode_frame(&message, self.config().max_send_message_size)?;
-            let (head, mut send) = self.open(path, &metadata, timeout, false).await?;
+        let (metadata, message, options) = request.into_parts();
+        let options = self.with_defaults(options);
+        let deadline = deadline_timer(options.timeout);
+        within(options.timeout, async {
+            let compression = options.compression.filter(|_| !options.uncompressed_message);
+            let frame = encode_frame(&message, self.config().max_send_message_size, compression)?;
+            let (head, mut send) = self.open(path, &metadata, &options, false).await?;
             send_request_message(&mut send, frame).await;
             Ok(response_stream(self, head, deadline, None))
         })
@@ -57,14 +59,14 @@ impl Channel {
     pub async fn client_streaming<S, Resp>(&self, path: &'static str, request: Request<S>) -> Result<Response<Resp>, Status>
     where
         S: Stream + Send + 'static,
-        S::Item: Message,
+        S::Item: OutboundMessage,
         Resp: Message,
     {
-        let (metadata, requests, timeout) = request.into_parts();
-        let timeout = timeout.or(self.config().default_timeout);
-        within(timeout, async {
-            let (head, send) = self.open(path, &metadata, timeout, false).await?;
-            let pump = RequestPump::spawn(send, requests, self.config().max_send_message_size);
+        let (metadata, requests, options) = request.into_parts();
+        let options = self.with_defaults(options);
+        within(options.timeout, async {
+            let (head, send) = self.open(path, &metadata, &options, false).await?;
+            let pump = RequestPump::spawn(send, requests, options.compression, self.config().max_send_message_size);
             single_response(response_stream(self, head, None, Some(pump))).await
         })
         .await
@@ -79,15 +81,15 @@ impl Channel {
     ) -> Result<Streaming<Resp>, Status>
     where
         S: Stream + Send + 'static,
-        S::Item: Message,
+        S::Item: OutboundMessage,
         Resp: Message,
     {
-        let (metadata, requests, timeout) = request.into_parts();
-        let timeout = timeout.or(self.config().default_timeout);
-        let deadline = deadline_timer(timeout);
-        within(timeout, async {
-            let (head, send) = self.open(path, &metadata, timeout, false).await?;
-            let pump = RequestPump::spawn(send, requests, self.config().max_send_message_size);
+        let (metadata, requests, options) = request.into_parts();
+        let options = self.with_defaults(options);
+        let deadline = deadline_timer(options.timeout);
+        within(options.timeout, async {
+            let (head, send) = self.open(path, &metadata, &options, false).await?;
+            let pump = RequestPump::spawn(send, requests, options.compression, self.config().max_send_message_size);
             Ok(response_stream(self, head, deadline, Some(pump)))
         })
         .await
@@ -107,6 +109,8 @@ async fn send_request_message(send: &mut SendBody, frame: bytes::Bytes) {
 pub(crate) struct ReceivedHead {
     pub(crate) metadata: Metadata,
     pub(crate) body: RecvBody,
+    /// The response's `grpc-encoding`.
+    pub(crate) encoding: Option<Encoding>,
     /// Set when the response was Trailers-Only with an OK status: its metadata.
     pub(crate) trailers_only: Option<Metadata>,
 }
@@ -143,13 +147,20 @@ fn check_head(head: http::response::Parts, body: RecvBody) -> Result<ReceivedHea
     if !content_type.is_some_and(protocol::is_grpc_content_type) {
         return Err(Status::unknown(format!("server answered with content-type {content_type:?}, not application/grpc")));
     }
+    let encoding = match head.headers.get(protocol::GRPC_ENCODING) {
+        None => None,
+        Some(name) => Some(Encoding::from_name(name.as_bytes()).ok_or_else(|| {
+            Status::internal(format!("server used unsupported grpc-encoding {name:?}"))
+        })?),
+    };
     match status_in_headers {
         // Trailers-Only: the status came with the headers.
         Some(status) if status.is_ok() => {
-            Ok(ReceivedHead { metadata: Metadata::new(), body, trailers_only: Some(status.metadata().clone()) })
+            let trailers_only = Some(status.metadata().clone());
+            Ok(ReceivedHead { metadata: Metadata::new(), body, encoding, trailers_only })
         }
         Some(status) => Err(status),
-        None => Ok(ReceivedHead { metadata: Metadata::from_headers(head.headers), body, trailers_only: None }),
+        None => Ok(ReceivedHead { metadata: Metadata::from_headers(head.headers), body, encoding, trailers_only: None }),
     }
 }
 

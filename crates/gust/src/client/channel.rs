@@ -9,7 +9,9 @@ use http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use http::{HeaderMap, HeaderValue, Method};
 use tokio::net::TcpStream;
 
+use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::error::Error;
+use crate::request::CallOptions;
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::server::DEFAULT_MAX_RECEIVE_MESSAGE_SIZE;
@@ -52,6 +54,8 @@ pub(crate) struct ChannelConfig {
     pub(crate) connect_timeout: Duration,
     /// Timeout for calls that set none.
     pub(crate) default_timeout: Option<Duration>,
+    /// Encoding for calls that set none.
+    pub(crate) default_compression: Option<Encoding>,
 }
 
 impl Default for ChannelConfig {
@@ -62,6 +66,7 @@ impl Default for ChannelConfig {
             max_send_message_size: usize::MAX,
             connect_timeout: Duration::from_secs(20),
             default_timeout: None,
+            default_compression: None,
         }
     }
 }
@@ -96,6 +101,13 @@ impl ChannelBuilder {
     /// A timeout for every call that does not set its own.
     pub fn timeout(mut self, timeout: Duration) -> ChannelBuilder {
         self.config.default_timeout = Some(timeout);
+        self
+    }
+
+    /// Compresses the requests of every call that does not choose its own
+    /// encoding.
+    pub fn send_compressed(mut self, encoding: Encoding) -> ChannelBuilder {
+        self.config.default_compression = Some(encoding);
         self
     }
 
@@ -157,6 +169,13 @@ impl Channel {
         &self.inner.config
     }
 
+    /// A call's options with the channel's defaults filled in.
+    pub(crate) fn with_defaults(&self, mut options: CallOptions) -> CallOptions {
+        options.timeout = options.timeout.or(self.inner.config.default_timeout);
+        options.compression = options.compression.or(self.inner.config.default_compression);
+        options
+    }
+
     /// Opens a stream for a call to `path`. If the connection turns out to be
     /// dead before the stream reached the server, a new connection is made and
     /// the open retried once: nothing was sent, so retrying is always safe.
@@ -164,15 +183,15 @@ impl Channel {
         &self,
         path: &'static str,
         metadata: &Metadata,
-        timeout: Option<Duration>,
+        options: &CallOptions,
         end_of_stream: bool,
     ) -> Result<(ResponseHead, SendBody), Status> {
         let mut connection = self.connection().await?;
-        match connection.open(self.request_head(path, metadata, timeout)?, end_of_stream).await {
+        match connection.open(self.request_head(path, metadata, options)?, end_of_stream).await {
             Err(status) if connection.is_closed() => {
                 tracing::debug!(%status, "connection lost before the call started; reconnecting");
                 let mut connection = self.connection().await?;
-                connection.open(self.request_head(path, metadata, timeout)?, end_of_stream).await
+                connection.open(self.request_head(path, metadata, options)?, end_of_stream).await
             }
             opened => opened,
         }
@@ -183,7 +202,7 @@ impl Channel {
         &self,
         path: &'static str,
         metadata: &Metadata,
-        timeout: Option<Duration>,
+        options: &CallOptions,
     ) -> Result<http::Request<()>, Status> {
         let uri = Uri::builder()
             .scheme(self.inner.scheme.clone())
@@ -191,12 +210,16 @@ impl Channel {
             .path_and_query(PathAndQuery::from_static(path))
             .build()
             .map_err(|error| Status::internal(format!("invalid method path {path:?}: {error}")))?;
-        let mut headers = HeaderMap::with_capacity(4 + metadata.len());
-        if let Some(timeout) = timeout {
+        let mut headers = HeaderMap::with_capacity(6 + metadata.len());
+        if let Some(timeout) = options.timeout {
             let encoded = protocol::timeout::encode(timeout);
             headers.insert(protocol::GRPC_TIMEOUT, HeaderValue::from_str(&encoded).map_err(|e| Status::internal(e.to_string()))?);
         }
         headers.insert(protocol::CONTENT_TYPE, protocol::GRPC_CONTENT_TYPE);
+        if let Some(encoding) = options.compression.filter(|e| *e != Encoding::Identity) {
+            headers.insert(protocol::GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
+        }
+        headers.insert(protocol::GRPC_ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
         headers.insert(protocol::TE, HeaderValue::from_static("trailers"));
         headers.insert(protocol::USER_AGENT, HeaderValue::from_static(protocol::GUST_USER_AGENT));
         metadata.write_to(&mut headers);

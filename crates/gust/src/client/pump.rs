@@ -8,7 +8,7 @@ use futures_core::Stream;
 use futures_util::StreamExt as _;
 use tokio::task::AbortHandle;
 
-use crate::codec::{encode_frame, Message};
+use crate::codec::{encode_frame, Encoding, OutboundMessage};
 use crate::status::Status;
 use crate::transport::SendBody;
 
@@ -23,19 +23,27 @@ pub(crate) struct RequestPump {
 }
 
 impl RequestPump {
-    /// Spawns the task: each message is encoded and sent as the stream's flow
+    /// Spawns the task: each message is encoded (compressed with the call's
+    /// encoding unless it says otherwise) and sent as the stream's flow
     /// control allows, then the request stream is ended.
-    pub(crate) fn spawn<S>(mut send: SendBody, requests: S, max_send_message_size: usize) -> RequestPump
+    pub(crate) fn spawn<S>(
+        mut send: SendBody,
+        requests: S,
+        compression: Option<Encoding>,
+        max_send_message_size: usize,
+    ) -> RequestPump
     where
         S: Stream + Send + 'static,
-        S::Item: Message,
+        S::Item: OutboundMessage,
     {
         let error = Arc::new(OnceLock::new());
         let task_error = error.clone();
         let task = tokio::spawn(async move {
             let mut requests = pin!(requests);
             while let Some(message) = requests.next().await {
-                let frame = match encode_frame(&message, max_send_message_size) {
+                let outgoing = message.into_outgoing();
+                let encoding = compression.filter(|_| outgoing.compress != Some(false));
+                let frame = match encode_frame(&outgoing.message, max_send_message_size, encoding) {
                     Ok(frame) => frame,
                     Err(status) => {
                         let _ = task_error.set(status);

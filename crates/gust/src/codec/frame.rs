@@ -4,27 +4,46 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::Message;
+use super::{Encoding, Message};
 use crate::status::Status;
 
 /// Size of the prefix before every message.
 pub(crate) const HEADER_LEN: usize = 5;
 
-/// Encodes `message` with its prefix, refusing messages over `max_len`.
-pub(crate) fn encode_frame<M: Message>(message: &M, max_len: usize) -> Result<Bytes, Status> {
+/// Encodes `message` with its prefix, compressed with `compression` if that
+/// is a real encoding; refuses messages over `max_len` (before compression).
+pub(crate) fn encode_frame<M: Message>(message: &M, max_len: usize, compression: Option<Encoding>) -> Result<Bytes, Status> {
     let len = message.encoded_len();
     if len > max_len {
         return Err(Status::resource_exhausted(format!(
             "message of {len} bytes exceeds the send limit of {max_len} bytes"
         )));
     }
-    let wire_len = u32::try_from(len)
-        .map_err(|_| Status::resource_exhausted(format!("message of {len} bytes is too large for gRPC framing")))?;
-    let mut buf = BytesMut::with_capacity(HEADER_LEN + len);
-    buf.put_u8(0);
-    buf.put_u32(wire_len);
-    message.encode_to(&mut buf);
-    Ok(buf.freeze())
+    match compression {
+        Some(encoding) if encoding != Encoding::Identity => {
+            let mut encoded = BytesMut::with_capacity(len);
+            message.encode_to(&mut encoded);
+            let mut buf = BytesMut::with_capacity(HEADER_LEN + len / 2);
+            buf.put_slice(&[1, 0, 0, 0, 0]);
+            encoding.compress(&encoded, &mut buf)?;
+            let compressed_len = wire_length(buf.len() - HEADER_LEN)?;
+            buf[1..HEADER_LEN].copy_from_slice(&compressed_len.to_be_bytes());
+            Ok(buf.freeze())
+        }
+        _ => {
+            let mut buf = BytesMut::with_capacity(HEADER_LEN + len);
+            buf.put_u8(0);
+            buf.put_u32(wire_length(len)?);
+            message.encode_to(&mut buf);
+            Ok(buf.freeze())
+        }
+    }
+}
+
+/// A message length as the 4-byte prefix carries it.
+fn wire_length(len: usize) -> Result<u32, Status> {
+    u32::try_from(len)
+        .map_err(|_| Status::resource_exhausted(format!("message of {len} bytes is too large for gRPC framing")))
 }
 
 /// One received message, still encoded.
@@ -102,8 +121,8 @@ mod tests {
 
     #[test]
     fn messages_split_and_joined_across_chunks() {
-        let first = encode_frame(&"hello".to_string(), 100).unwrap();
-        let second = encode_frame(&"world!".to_string(), 100).unwrap();
+        let first = encode_frame(&"hello".to_string(), 100, None).unwrap();
+        let second = encode_frame(&"world!".to_string(), 100, None).unwrap();
         let mut wire = first.to_vec();
         wire.extend_from_slice(&second);
 
@@ -141,8 +160,24 @@ mod tests {
     }
 
     #[test]
+    fn compressed_frames_carry_the_flag_and_decode() {
+        let message = "compress me ".repeat(100);
+        for encoding in [Encoding::Gzip, Encoding::Deflate] {
+            let frame = encode_frame(&message, usize::MAX, Some(encoding)).unwrap();
+            assert_eq!(frame[0], 1);
+            let mut decoder = FrameDecoder::new(1 << 20);
+            decoder.push(frame);
+            let frame = decoder.next_frame().unwrap().unwrap();
+            let decoded: String = crate::codec::decode_frame(frame, Some(encoding), 1 << 20).unwrap();
+            assert_eq!(decoded, message);
+        }
+        let plain = encode_frame(&message, usize::MAX, Some(Encoding::Identity)).unwrap();
+        assert_eq!(plain[0], 0, "identity is no compression");
+    }
+
+    #[test]
     fn send_limit_is_enforced() {
-        let error = encode_frame(&"x".repeat(10), 5).unwrap_err();
+        let error = encode_frame(&"x".repeat(10), 5, None).unwrap_err();
         assert_eq!(error.code(), crate::Code::ResourceExhausted);
     }
 }

@@ -1,9 +1,14 @@
 //! How messages become bytes: the [`Message`] trait, and the 5-byte
 //! length-prefixed framing of gRPC.
 
+mod compression;
 mod frame;
+mod outgoing;
 
-pub(crate) use frame::{encode_frame, FrameDecoder};
+pub use compression::Encoding;
+pub(crate) use compression::ACCEPTED as ACCEPTED_ENCODINGS;
+pub(crate) use frame::{encode_frame, Frame, FrameDecoder};
+pub use outgoing::{OutboundMessage, Outgoing};
 
 use bytes::{Bytes, BytesMut};
 
@@ -37,5 +42,18 @@ impl<T: prost::Message + Default + Send + 'static> Message for T {
     fn decode_from(buf: Bytes) -> Result<Self, Status> {
         <T as prost::Message>::decode(buf)
             .map_err(|error| Status::internal(format!("failed to decode message: {error}")))
+    }
+}
+
+/// Decodes a received message, decompressing it first if its compressed flag
+/// is set. `encoding` is the stream's `grpc-encoding`; a compressed message
+/// on a stream without one is a protocol error.
+pub(crate) fn decode_frame<M: Message>(frame: Frame, encoding: Option<Encoding>, max_len: usize) -> Result<M, Status> {
+    if !frame.compressed {
+        return M::decode_from(frame.payload);
+    }
+    match encoding {
+        Some(encoding) if encoding != Encoding::Identity => M::decode_from(encoding.decompress(frame.payload, max_len)?),
+        _ => Err(Status::internal("message has the compressed flag set but the stream has no grpc-encoding")),
     }
 }

@@ -16,6 +16,7 @@ pub(crate) const GRPC_MESSAGE: &str = "grpc-message";
 pub(crate) const GRPC_STATUS_DETAILS: &str = "grpc-status-details-bin";
 pub(crate) const GRPC_TIMEOUT: &str = "grpc-timeout";
 pub(crate) const GRPC_ENCODING: &str = "grpc-encoding";
+pub(crate) const GRPC_ACCEPT_ENCODING: &str = "grpc-accept-encoding";
 pub(crate) const TE: &str = "te";
 pub(crate) const USER_AGENT: &str = "user-agent";
 

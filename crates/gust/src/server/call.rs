@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::responder::{drive, SharedStream};
 use super::{CallContext, ResponseSink, ServerConfig};
-use crate::codec::{encode_frame, Message};
+use crate::codec::{encode_frame, Encoding, Message};
 use crate::metadata::Metadata;
 use crate::request::Request;
 use crate::status::Status;
@@ -29,6 +29,8 @@ pub type CallFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub struct ServerCall {
     pub(crate) metadata: Metadata,
     pub(crate) body: RecvBody,
+    /// The request's `grpc-encoding`.
+    pub(crate) encoding: Option<Encoding>,
     pub(crate) stream: SharedStream,
     pub(crate) context: CallContext,
     pub(crate) cancellation: CancellationToken,
@@ -47,10 +49,10 @@ impl ServerCall {
         F: FnOnce(Request<Req>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.run(move |metadata, body, context, _stream, config| async move {
-            let message = read_single_request::<Req>(body, config.max_receive_message_size).await?;
-            let response = handler(Request::from_server(metadata, message, context)).await?;
-            encode_frame(&response, config.max_send_message_size).map(Some)
+        self.run(move |metadata, body, encoding, context, _stream, config| async move {
+            let (message, compressed) = read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
+            let response = handler(Request::from_server(metadata, message, compressed, context.clone())).await?;
+            encode_frame(&response, config.max_send_message_size, context.response_encoding()).map(Some)
         })
     }
 
@@ -62,10 +64,10 @@ impl ServerCall {
         F: FnOnce(Request<Req>, ResponseSink<Resp>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        self.run(move |metadata, body, context, stream, config| async move {
-            let message = read_single_request::<Req>(body, config.max_receive_message_size).await?;
+        self.run(move |metadata, body, encoding, context, stream, config| async move {
+            let (message, compressed) = read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
             let sink = ResponseSink::new(stream, context.clone(), config.max_send_message_size);
-            handler(Request::from_server(metadata, message, context), sink).await?;
+            handler(Request::from_server(metadata, message, compressed, context), sink).await?;
             Ok(None)
         })
     }
@@ -78,10 +80,10 @@ impl ServerCall {
         F: FnOnce(Request<Streaming<Req>>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.run(move |metadata, body, context, _stream, config| async move {
-            let requests = Streaming::server(body, config.max_receive_message_size);
-            let response = handler(Request::from_server(metadata, requests, context)).await?;
-            encode_frame(&response, config.max_send_message_size).map(Some)
+        self.run(move |metadata, body, encoding, context, _stream, config| async move {
+            let requests = Streaming::server(body, encoding, config.max_receive_message_size);
+            let response = handler(Request::from_server(metadata, requests, false, context.clone())).await?;
+            encode_frame(&response, config.max_send_message_size, context.response_encoding()).map(Some)
         })
     }
 
@@ -93,10 +95,10 @@ impl ServerCall {
         F: FnOnce(Request<Streaming<Req>>, ResponseSink<Resp>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        self.run(move |metadata, body, context, stream, config| async move {
-            let requests = Streaming::server(body, config.max_receive_message_size);
+        self.run(move |metadata, body, encoding, context, stream, config| async move {
+            let requests = Streaming::server(body, encoding, config.max_receive_message_size);
             let sink = ResponseSink::new(stream, context.clone(), config.max_send_message_size);
-            handler(Request::from_server(metadata, requests, context), sink).await?;
+            handler(Request::from_server(metadata, requests, false, context), sink).await?;
             Ok(None)
         })
     }
@@ -104,29 +106,35 @@ impl ServerCall {
     /// Ends the call with UNIMPLEMENTED: the service has no such method.
     pub fn unimplemented(self) -> CallFuture {
         let message = format!("unknown method {}", self.path);
-        self.run(move |_, _, _, _, _| async move { Err(Status::unimplemented(message)) })
+        self.run(move |_, _, _, _, _, _| async move { Err(Status::unimplemented(message)) })
     }
 
     /// Builds the call's work from its parts and drives it.
     fn run<W, Fut>(self, work: W) -> CallFuture
     where
-        W: FnOnce(Metadata, RecvBody, CallContext, SharedStream, Arc<ServerConfig>) -> Fut,
+        W: FnOnce(Metadata, RecvBody, Option<Encoding>, CallContext, SharedStream, Arc<ServerConfig>) -> Fut,
         Fut: Future<Output = Result<Option<Bytes>, Status>> + Send + 'static,
     {
-        let ServerCall { metadata, body, stream, context, cancellation, deadline, config, .. } = self;
-        let work = work(metadata, body, context.clone(), stream.clone(), config);
+        let ServerCall { metadata, body, encoding, stream, context, cancellation, deadline, config, .. } = self;
+        let work = work(metadata, body, encoding, context.clone(), stream.clone(), config);
         Box::pin(drive(stream, context, cancellation, deadline, work))
     }
 }
 
-/// Reads the only request message of a unary or server-streaming call.
-async fn read_single_request<M: Message>(body: RecvBody, max_message_size: usize) -> Result<M, Status> {
-    let mut requests = Streaming::<M>::server(body, max_message_size);
+/// Reads the only request message of a unary or server-streaming call, and
+/// whether it arrived compressed.
+async fn read_single_request<M: Message>(
+    body: RecvBody,
+    encoding: Option<Encoding>,
+    max_message_size: usize,
+) -> Result<(M, bool), Status> {
+    let mut requests = Streaming::<M>::server(body, encoding, max_message_size);
     let Some(message) = requests.message().await? else {
         return Err(Status::internal("call ended without a request message"));
     };
+    let compressed = requests.last_message_compressed();
     if requests.message().await?.is_some() {
         return Err(Status::internal("more than one request message for a call that takes one"));
     }
-    Ok(message)
+    Ok((message, compressed))
 }

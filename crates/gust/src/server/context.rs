@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use http::HeaderValue;
 use tokio_util::sync::CancellationToken;
+
+use crate::codec::Encoding;
 
 use crate::metadata::Metadata;
 
@@ -27,6 +30,8 @@ pub struct CallContext {
 #[derive(Debug)]
 struct ContextInner {
     deadline: Option<Instant>,
+    /// The client's `grpc-accept-encoding`.
+    accept_encoding: Option<HeaderValue>,
     cancellation: CancellationToken,
     peer: Option<SocketAddr>,
     response: Mutex<ResponseMetadata>,
@@ -36,6 +41,8 @@ struct ContextInner {
 struct ResponseMetadata {
     initial: Metadata,
     trailing: Metadata,
+    /// The encoding the handler asked for, if the client accepts it.
+    compression: Option<Encoding>,
 }
 
 impl CallContext {
@@ -44,8 +51,13 @@ impl CallContext {
         CallContext { inner: None }
     }
 
-    pub(crate) fn new(deadline: Option<Instant>, cancellation: CancellationToken, peer: Option<SocketAddr>) -> CallContext {
-        let inner = ContextInner { deadline, cancellation, peer, response: Mutex::default() };
+    pub(crate) fn new(
+        deadline: Option<Instant>,
+        accept_encoding: Option<HeaderValue>,
+        cancellation: CancellationToken,
+        peer: Option<SocketAddr>,
+    ) -> CallContext {
+        let inner = ContextInner { deadline, accept_encoding, cancellation, peer, response: Mutex::default() };
         CallContext { inner: Some(Arc::new(inner)) }
     }
 
@@ -91,6 +103,25 @@ impl CallContext {
         if let Some(mut response) = self.response() {
             response.trailing = metadata;
         }
+    }
+
+    /// Compresses the response messages with `encoding` if the client
+    /// accepts it (its `grpc-accept-encoding`); otherwise they go
+    /// uncompressed. Takes effect if the response headers have not gone out.
+    /// Returns whether the client accepts the encoding.
+    pub fn set_compression(&self, encoding: Encoding) -> bool {
+        let accepted = self.inner.as_ref().is_some_and(|inner| {
+            encoding.accepted_by(inner.accept_encoding.as_ref().map_or(&b""[..], HeaderValue::as_bytes))
+        });
+        if let Some(mut response) = self.response() {
+            response.compression = accepted.then_some(encoding).filter(|e| *e != Encoding::Identity);
+        }
+        accepted
+    }
+
+    /// The encoding of response messages.
+    pub(crate) fn response_encoding(&self) -> Option<Encoding> {
+        self.response()?.compression
     }
 
     pub(crate) fn take_initial_metadata(&self) -> Metadata {

@@ -10,9 +10,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::CallContext;
+use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -34,17 +35,24 @@ impl SharedStream {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends the response headers with the context's initial metadata, unless
-    /// they went out already.
-    pub(crate) fn ensure_headers(&self, context: &CallContext) -> Result<(), Status> {
+    /// Sends the response headers with the context's initial metadata and
+    /// encoding, unless they went out already; returns the encoding the
+    /// response messages use.
+    pub(crate) fn ensure_headers(&self, context: &CallContext) -> Result<Option<Encoding>, Status> {
+        let encoding = context.response_encoding();
         let mut stream = self.lock();
         if stream.headers_sent() {
-            return Ok(());
+            return Ok(encoding);
         }
         let mut headers = HeaderMap::new();
         headers.insert(protocol::CONTENT_TYPE, protocol::GRPC_CONTENT_TYPE);
+        if let Some(encoding) = encoding {
+            headers.insert(protocol::GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
+        }
+        headers.insert(protocol::GRPC_ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
         context.take_initial_metadata().write_to(&mut headers);
-        stream.send_headers(StatusCode::OK, headers, false)
+        stream.send_headers(StatusCode::OK, headers, false)?;
+        Ok(encoding)
     }
 
     /// Sends one encoded message, waiting for flow-control window.
@@ -143,7 +151,7 @@ pub(crate) async fn drive(
 
     let result = match outcome {
         Outcome::Finished(Ok(Some(frame))) => match stream.ensure_headers(&context) {
-            Ok(()) => match stream.send_frame(frame).await {
+            Ok(_) => match stream.send_frame(frame).await {
                 Ok(()) => stream.send_status(&context, Status::ok()),
                 Err(status) => Err(status),
             },

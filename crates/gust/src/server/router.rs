@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::responder::{send_trailers_only, SharedStream};
 use super::{CallContext, ServerCall, ServerConfig, Service};
+use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -52,13 +53,21 @@ impl Router {
                 None => return reject(&mut stream, Status::internal(format!("malformed grpc-timeout {value:?}"))),
             },
         };
-        if head.headers.contains_key(protocol::GRPC_ENCODING) {
-            let encoding = head.headers[protocol::GRPC_ENCODING].as_bytes();
-            if encoding != b"identity" {
-                let message = format!("unsupported grpc-encoding {:?}; accepted: identity", String::from_utf8_lossy(encoding));
-                return reject(&mut stream, Status::unimplemented(message));
-            }
-        }
+        let encoding = match head.headers.get(protocol::GRPC_ENCODING) {
+            None => None,
+            Some(name) => match Encoding::from_name(name.as_bytes()) {
+                Some(encoding) => Some(encoding),
+                None => {
+                    let message = format!(
+                        "unsupported grpc-encoding {:?}; accepted: {ACCEPTED_ENCODINGS}",
+                        String::from_utf8_lossy(name.as_bytes())
+                    );
+                    let mut accepted = Metadata::new();
+                    accepted.append_reserved(protocol::GRPC_ACCEPT_ENCODING, ACCEPTED_ENCODINGS);
+                    return reject_with(&mut stream, Status::unimplemented(message), accepted);
+                }
+            },
+        };
         let path = head.uri.path();
         let Some((service_name, method)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else {
             return reject(&mut stream, Status::unimplemented(format!("malformed method path {path:?}")));
@@ -67,11 +76,13 @@ impl Router {
             return reject(&mut stream, Status::unimplemented(format!("unknown service {service_name}")));
         };
         let cancellation = connection_cancellation.child_token();
-        let context = CallContext::new(deadline, cancellation.clone(), peer);
+        let accept_encoding = head.headers.get(protocol::GRPC_ACCEPT_ENCODING).cloned();
+        let context = CallContext::new(deadline, accept_encoding, cancellation.clone(), peer);
         let call = ServerCall {
             path: path[1..].to_owned(),
             metadata: Metadata::from_headers(head.headers),
             body,
+            encoding,
             stream: SharedStream::new(stream),
             context,
             cancellation,
@@ -85,8 +96,13 @@ impl Router {
 
 /// Answers with a Trailers-Only response carrying `status`.
 fn reject(stream: &mut ServerStream, status: Status) {
+    reject_with(stream, status, Metadata::new());
+}
+
+/// Answers with a Trailers-Only response carrying `status` and `metadata`.
+fn reject_with(stream: &mut ServerStream, status: Status, metadata: Metadata) {
     tracing::debug!(%status, "rejecting call");
-    if let Err(error) = send_trailers_only(stream, StatusCode::OK, Metadata::new(), &status) {
+    if let Err(error) = send_trailers_only(stream, StatusCode::OK, metadata, &status) {
         tracing::debug!(%error, "could not send the rejection");
     }
 }

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use super::responder::SharedStream;
 use super::CallContext;
-use crate::codec::{encode_frame, Message};
+use crate::codec::{encode_frame, Message, OutboundMessage};
 use crate::status::Status;
 
 /// Where a streaming handler sends its responses: `sink.send(msg).await?`.
@@ -24,10 +24,13 @@ impl<M: Message> ResponseSink<M> {
         ResponseSink { stream, context, max_send_message_size, _message: PhantomData }
     }
 
-    /// Sends one message; the response headers go out with the first one.
-    pub async fn send(&mut self, message: M) -> Result<(), Status> {
-        let frame = encode_frame(&message, self.max_send_message_size)?;
-        self.stream.ensure_headers(&self.context)?;
+    /// Sends one message (or an [`Outgoing`](crate::codec::Outgoing) one,
+    /// to choose its compression); the response headers go out with the
+    /// first one.
+    pub async fn send(&mut self, message: impl OutboundMessage<Message = M>) -> Result<(), Status> {
+        let outgoing = message.into_outgoing();
+        let encoding = self.stream.ensure_headers(&self.context)?.filter(|_| outgoing.compress != Some(false));
+        let frame = encode_frame(&outgoing.message, self.max_send_message_size, encoding)?;
         self.stream.send_frame(frame).await
     }
 

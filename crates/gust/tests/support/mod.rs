@@ -30,6 +30,12 @@ pub struct Msg {
     /// Sleep this long before answering.
     #[prost(uint64, tag = "5")]
     pub sleep_ms: u64,
+    /// Compress the response with this encoding (`gzip`, `deflate`).
+    #[prost(string, tag = "6")]
+    pub compression: String,
+    /// In replies: whether the request message arrived compressed.
+    #[prost(bool, tag = "7")]
+    pub request_compressed: bool,
 }
 
 impl Msg {
@@ -89,7 +95,9 @@ impl Echo {
         let _ = self.events.send(Event::TimeRemaining(context.time_remaining()));
         let _ = self.events.send(Event::Peer(context.peer_addr()));
         echo_metadata(&request);
+        let request_compressed = request.message_compressed();
         let msg = request.into_inner();
+        compress_response(&context, &msg);
         if msg.text == "panic" {
             panic!("handler asked to panic");
         }
@@ -105,18 +113,25 @@ impl Echo {
                 .with_details(msg.payload)
                 .with_metadata(trailers));
         }
-        Ok(Msg { text: msg.text, payload: msg.payload, ..Msg::default() })
+        Ok(Msg { text: msg.text, payload: msg.payload, request_compressed, ..Msg::default() })
     }
 
     async fn server_stream(self, request: Request<Msg>, mut sink: ResponseSink<Msg>) -> Result<(), Status> {
         echo_metadata(&request);
         let msg = request.into_inner();
+        compress_response(sink.context(), &msg);
         let mut guard = DropGuard { context: sink.context().clone(), events: self.events.clone(), armed: true };
         for index in 0..msg.count {
             if msg.sleep_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(msg.sleep_ms)).await;
             }
-            sink.send(Msg { text: index.to_string(), payload: msg.payload.clone(), ..Msg::default() }).await?;
+            let reply = Msg { text: index.to_string(), payload: msg.payload.clone(), ..Msg::default() };
+            // Odd replies go uncompressed: per-message control.
+            if index % 2 == 1 {
+                sink.send(gust::Outgoing::uncompressed(reply)).await?;
+            } else {
+                sink.send(reply).await?;
+            }
             self.sent.fetch_add(1, Ordering::SeqCst);
         }
         guard.armed = false;
@@ -133,7 +148,7 @@ impl Echo {
         let mut total = 0;
         while let Some(msg) = requests.message().await? {
             total += msg.payload.len();
-            texts.push(msg.text);
+            texts.push(format!("{}:{}", msg.text, u8::from(requests.last_message_compressed())));
         }
         Ok(Msg { text: texts.join(","), count: total as u32, ..Msg::default() })
     }
@@ -150,6 +165,13 @@ impl Echo {
         }
         guard.armed = false;
         Ok(())
+    }
+}
+
+/// Compresses the response as the request asks.
+fn compress_response(context: &gust::CallContext, msg: &Msg) {
+    if let Some(encoding) = gust::Encoding::from_name(msg.compression.as_bytes()) {
+        context.set_compression(encoding);
     }
 }
 
