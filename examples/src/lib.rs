@@ -56,6 +56,7 @@ pub fn input(prompt: &str) -> Option<String> {
 pub async fn serve(server: gust::server::ServerBuilder, default_addr: &str) -> std::io::Result<()> {
     let addr = flag("--addr").unwrap_or_else(|| default_addr.to_owned());
     let server = server.bind(addr.as_str()).await?;
+    let signal = gust::server::shutdown_signal();
     println!("listening on {}", server.local_addr());
-    server.serve_with_shutdown(gust::server::shutdown_signal()).await
+    server.serve_with_shutdown(signal).await
 }

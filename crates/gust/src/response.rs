@@ -15,14 +15,22 @@ pub struct Response<T> {
     metadata: Metadata,
     message: T,
     trailers: Metadata,
+    compressed: bool,
 }
 
 impl<T> Response<T> {
-    pub(crate) fn from_parts(metadata: Metadata, message: T, trailers: Metadata) -> Response<T> {
-        Response { metadata, message, trailers }
+    pub(crate) fn from_parts(metadata: Metadata, message: T, trailers: Metadata, compressed: bool) -> Response<T> {
+        Response { metadata, message, trailers, compressed }
     }
 
-    /// The server's initial metadata (response headers).
+    /// Whether the message arrived compressed.
+    pub fn message_compressed(&self) -> bool {
+        self.compressed
+    }
+
+    /// The server's initial metadata (response headers). A response that
+    /// carried no message (an error, or a Trailers-Only response) has only
+    /// one header block: its metadata is all in the trailers.
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }

@@ -169,11 +169,12 @@ async fn single_response<Resp: Message>(mut responses: Streaming<Resp>) -> Resul
     let Some(message) = responses.message().await? else {
         return Err(Status::internal("response ended with OK but without a message"));
     };
+    let compressed = responses.last_message_compressed();
     if responses.message().await?.is_some() {
         return Err(Status::internal("more than one response message for a call that returns one"));
     }
     let trailers = responses.trailers().cloned().unwrap_or_default();
-    Ok(Response::from_parts(responses.metadata().clone(), message, trailers))
+    Ok(Response::from_parts(responses.metadata().clone(), message, trailers, compressed))
 }
 
 /// Runs a call's setup within its timeout: past it the call fails with

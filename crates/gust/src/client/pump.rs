@@ -14,7 +14,8 @@ use crate::transport::SendBody;
 
 /// Handle on the task sending a call's request messages. Dropping it stops
 /// the task; HTTP/2 then resets the stream (RST_STREAM CANCEL) if it is still
-/// open: that is how a client cancels a streaming call.
+/// open: that is how a client cancels a streaming call. (A call dropped before
+/// its HEADERS frame left reaches the server as nothing at all.)
 pub(crate) struct RequestPump {
     task: AbortHandle,
     /// An error found on this side (a request over the size limit), which

@@ -188,28 +188,40 @@ impl Server {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM: the usual signal to
-/// pass to [`Server::serve_with_shutdown`].
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// A future that resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM: the usual
+/// signal to pass to [`Server::serve_with_shutdown`].
+///
+/// The signal handlers are installed when this function is called, not when
+/// the future is first polled, so a signal that arrives between the call and
+/// the serving loop (say, while the program prints its address) is not lost.
+/// Call it inside a Tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    let ctrl_c = tokio::spawn(async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
+    });
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            () = terminate => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
