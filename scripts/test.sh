@@ -3,12 +3,16 @@
 #   1. the Python virtualenv with the pinned grpcio peer (scripts/setup-python.sh)
 #   2. the Rust tests of the whole workspace
 #   3. the examples' binaries, then the interoperability tests against grpcio
+#   4. the standard gRPC interop cases against grpcio and grpc-js, both ways
+#      (scripts/interop.sh, which rewrites interop/MATRIX.md)
 # Extra arguments go to pytest (e.g. scripts/test.sh -k fibonacci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup-python.sh
+scripts/setup-node.sh
 cargo test --workspace
 cargo build -p gust-examples --bins
 export GUST_BIN_DIR="${GUST_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/debug}"
 .venv/bin/python -m pytest -p no:cacheprovider tests/python -q "$@"
+scripts/interop.sh
