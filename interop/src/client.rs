@@ -13,7 +13,7 @@ use gust::{Channel, Code, Encoding, Metadata, Outgoing, Request, Status, Streami
 use tokio::sync::{mpsc, oneshot};
 
 use crate::pb::{
-    BoolValue, EchoStatus, Empty, Payload, ResponseParameters, SimpleRequest, SimpleResponse,
+    BoolValue, EchoStatus, Empty, Payload, ResponseParameters, SimpleRequest,
     StreamingInputCallRequest, StreamingInputCallResponse, StreamingOutputCallRequest, StreamingOutputCallResponse,
     TestServiceClient, UnimplementedServiceClient,
 };
