@@ -13,9 +13,9 @@ use gust::{Channel, Code, Encoding, Metadata, Outgoing, Request, Status, Streami
 use tokio::sync::{mpsc, oneshot};
 
 use crate::pb::{
-    BoolValue, EchoStatus, Empty, Payload, ResponseParameters, SimpleRequest,
-    StreamingInputCallRequest, StreamingInputCallResponse, StreamingOutputCallRequest, StreamingOutputCallResponse,
-    TestServiceClient, UnimplementedServiceClient,
+    BoolValue, EchoStatus, Empty, Payload, ResponseParameters, SimpleRequest, StreamingInputCallRequest,
+    StreamingInputCallResponse, StreamingOutputCallRequest, StreamingOutputCallResponse, TestServiceClient,
+    UnimplementedServiceClient,
 };
 use crate::{ECHO_INITIAL_KEY, ECHO_TRAILING_KEY};
 

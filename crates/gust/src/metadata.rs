@@ -61,9 +61,8 @@ fn is_binary_key(key: &str) -> bool {
 }
 
 fn validate_key(key: &str) -> Result<HeaderName, InvalidMetadata> {
-    let valid_chars = key
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || matches!(b, b'_' | b'-' | b'.'));
+    let valid_chars =
+        key.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || matches!(b, b'_' | b'-' | b'.'));
     if key.is_empty() || !valid_chars {
         return Err(invalid(format!("key {key:?} must be non-empty lower-case [0-9a-z_.-]")));
     }
@@ -188,8 +187,7 @@ impl Metadata {
 
     /// Metadata from received headers: drops the reserved ones.
     pub(crate) fn from_headers(mut headers: HeaderMap) -> Metadata {
-        let reserved: Vec<HeaderName> =
-            headers.keys().filter(|name| is_reserved(name.as_str())).cloned().collect();
+        let reserved: Vec<HeaderName> = headers.keys().filter(|name| is_reserved(name.as_str())).cloned().collect();
         for name in reserved {
             headers.remove(name);
         }

@@ -41,15 +41,17 @@ pub(crate) struct CallOptions {
 impl<T> Request<T> {
     /// A request carrying `message` and no metadata.
     pub fn new(message: T) -> Request<T> {
-        Request { metadata: Metadata::new(), message, options: CallOptions::default(), context: CallContext::detached() }
+        Request {
+            metadata: Metadata::new(),
+            message,
+            options: CallOptions::default(),
+            context: CallContext::detached(),
+        }
     }
 
     pub(crate) fn from_server(metadata: Metadata, message: T, compressed: bool, context: CallContext) -> Request<T> {
-        let options = CallOptions {
-            timeout: context.time_remaining(),
-            compression: None,
-            uncompressed_message: !compressed,
-        };
+        let options =
+            CallOptions { timeout: context.time_remaining(), compression: None, uncompressed_message: !compressed };
         Request { metadata, message, options, context }
     }
 

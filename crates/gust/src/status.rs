@@ -80,10 +80,7 @@ impl Code {
     /// The code for a wire number; numbers outside 0..=16 are `Unknown`, as
     /// grpc-go and grpc-core treat them.
     pub fn from_i32(value: i32) -> Code {
-        usize::try_from(value)
-            .ok()
-            .and_then(|index| Code::ALL.get(index).copied())
-            .unwrap_or(Code::Unknown)
+        usize::try_from(value).ok().and_then(|index| Code::ALL.get(index).copied()).unwrap_or(Code::Unknown)
     }
 
     /// The canonical upper-case name, as in `grpc.StatusCode` (`"NOT_FOUND"`).

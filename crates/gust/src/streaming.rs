@@ -171,7 +171,7 @@ impl<M: Message> Streaming<M> {
                     return match decode_frame(frame, self.encoding, self.max_message_size) {
                         Ok(message) => Poll::Ready(Ok(Some(message))),
                         Err(status) => self.fail(status),
-                    }
+                    };
                 }
                 Ok(None) => {}
             }

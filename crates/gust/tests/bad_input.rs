@@ -36,7 +36,8 @@ fn grpc_status(headers: &http::HeaderMap, trailers: &Option<http::HeaderMap>) ->
 
 /// A good call on `client` still works.
 async fn assert_connection_still_serves(client: &mut h2::client::SendRequest<Bytes>) {
-    let (status, headers, body, trailers) = exchange(client, raw::request(UNARY, &[]), &raw::frame(&Msg::text("fine"))).await;
+    let (status, headers, body, trailers) =
+        exchange(client, raw::request(UNARY, &[]), &raw::frame(&Msg::text("fine"))).await;
     assert_eq!(status, 200);
     assert_eq!(grpc_status(&headers, &trailers).0, "0");
     assert_eq!(&body[..], &raw::frame(&Msg::text("fine"))[..]);
@@ -68,7 +69,8 @@ async fn wrong_or_missing_content_type_gets_415() {
         if let Some(content_type) = content_type {
             builder = builder.header("content-type", content_type);
         }
-        let (status, headers, _, _) = exchange(&mut client, builder.body(()).unwrap(), &raw::frame(&Msg::default())).await;
+        let (status, headers, _, _) =
+            exchange(&mut client, builder.body(()).unwrap(), &raw::frame(&Msg::default())).await;
         assert_eq!(status, 415, "{content_type:?}");
         assert_eq!(headers["grpc-status"], "13");
     }

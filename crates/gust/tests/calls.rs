@@ -18,7 +18,8 @@ async fn unary_echoes() {
 async fn server_streaming_sends_every_message_in_order() {
     let (server, _events, _) = start().await;
     let request = Msg { count: 50, ..Msg::text("") };
-    let mut replies = server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
+    let mut replies =
+        server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
     let mut texts = Vec::new();
     while let Some(reply) = replies.message().await.unwrap() {
         texts.push(reply.text);
@@ -102,7 +103,8 @@ async fn every_status_code_reaches_the_client_with_message_and_details() {
 async fn streaming_calls_end_with_the_handlers_status() {
     let (server, _events, _) = start().await;
     let request = Msg { count: 3, code: Code::Aborted as i32, ..Msg::text("stopped early") };
-    let mut replies = server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
+    let mut replies =
+        server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
     for _ in 0..3 {
         assert!(replies.message().await.unwrap().is_some());
     }
@@ -173,11 +175,8 @@ async fn trailers_only_error_keeps_initial_metadata() {
     let mut metadata = Metadata::new();
     metadata.append("x-user", "bob").unwrap();
     let request = Msg { code: Code::NotFound as i32, ..Msg::text("missing") };
-    let status = server
-        .channel()
-        .unary::<Msg, Msg>(UNARY, Request::new(request).with_metadata(metadata))
-        .await
-        .unwrap_err();
+    let status =
+        server.channel().unary::<Msg, Msg>(UNARY, Request::new(request).with_metadata(metadata)).await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
     assert_eq!(status.metadata().get("initial-user"), Some("bob"));
     assert_eq!(status.metadata().get("trailing-user"), Some("bob"));

@@ -52,7 +52,8 @@ async fn the_server_compresses_responses_the_client_accepts() {
     let (server, _events, _) = start().await;
     for name in ["gzip", "deflate"] {
         let request = Msg { count: 4, compression: name.into(), payload: vec![1; 500], ..Msg::default() };
-        let mut replies = server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
+        let mut replies =
+            server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
         let mut flags = Vec::new();
         while let Some(reply) = replies.message().await.unwrap() {
             assert_eq!(reply.payload, vec![1; 500]);
@@ -64,7 +65,11 @@ async fn the_server_compresses_responses_the_client_accepts() {
 
 /// A raw request to UNARY with `headers` and `body`; returns the response
 /// headers, body and trailers.
-async fn raw_unary(server: &Running, headers: &[(&str, &str)], body: Bytes) -> (http::HeaderMap, Vec<u8>, http::HeaderMap) {
+async fn raw_unary(
+    server: &Running,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> (http::HeaderMap, Vec<u8>, http::HeaderMap) {
     let socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let (client, connection) = h2::client::handshake(socket).await.unwrap();
     tokio::spawn(connection);
@@ -79,7 +84,8 @@ async fn raw_unary(server: &Running, headers: &[(&str, &str)], body: Bytes) -> (
 async fn no_compression_for_a_client_that_does_not_accept_it() {
     let (server, _events, _) = start().await;
     let request = Msg { compression: "gzip".into(), payload: vec![0; 1000], ..Msg::default() };
-    let (headers, body, trailers) = raw_unary(&server, &[("grpc-accept-encoding", "identity")], raw::frame(&request)).await;
+    let (headers, body, trailers) =
+        raw_unary(&server, &[("grpc-accept-encoding", "identity")], raw::frame(&request)).await;
     assert_eq!(trailers["grpc-status"], "0");
     assert!(!headers.contains_key("grpc-encoding"));
     assert_eq!(body[0], 0, "sent uncompressed");

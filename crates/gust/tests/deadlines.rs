@@ -55,7 +55,8 @@ async fn the_client_timer_fires_when_the_server_is_silent() {
 #[tokio::test]
 async fn a_deadline_covers_the_whole_stream() {
     let (server, mut events, _) = start().await;
-    let request = Request::new(Msg { count: 100, sleep_ms: 50, ..Msg::default() }).with_timeout(Duration::from_millis(300));
+    let request =
+        Request::new(Msg { count: 100, sleep_ms: 50, ..Msg::default() }).with_timeout(Duration::from_millis(300));
     let mut replies = server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, request).await.unwrap();
     let mut received = 0;
     let status = loop {
@@ -87,7 +88,8 @@ async fn dropping_a_unary_call_cancels_the_handler() {
 async fn dropping_a_response_stream_cancels_the_handler() {
     let (server, mut events, echo) = start().await;
     let request = Msg { count: 1_000_000, sleep_ms: 1, ..Msg::default() };
-    let mut replies = server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
+    let mut replies =
+        server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
     assert!(replies.message().await.unwrap().is_some());
     drop(replies);
     assert_eq!(next_drop(&mut events).await, Event::Dropped { cancelled: true });

@@ -19,7 +19,8 @@ async fn the_unspecified_ipv6_address_serves_ipv4_and_ipv6_clients() {
     let (echo, _events) = Echo::new();
     let server = serve(Server::builder().add_service(echo), "[::]:0").await;
     let port = server.addr.port();
-    for uri in [format!("http://127.0.0.1:{port}"), format!("http://[::1]:{port}"), format!("http://localhost:{port}")] {
+    for uri in [format!("http://127.0.0.1:{port}"), format!("http://[::1]:{port}"), format!("http://localhost:{port}")]
+    {
         let channel = Channel::from_uri(&uri).unwrap();
         let reply = channel.unary::<Msg, Msg>(UNARY, Request::new(Msg::text(&uri))).await;
         assert_eq!(reply.unwrap().text, uri);

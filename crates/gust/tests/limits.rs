@@ -85,7 +85,8 @@ async fn a_slow_reader_stalls_a_server_stream() {
     const MESSAGES: usize = 200;
     const SIZE: usize = 64 * 1024;
     let request = Msg { count: MESSAGES as u32, ..payload(SIZE) };
-    let mut replies = server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
+    let mut replies =
+        server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
     assert!(replies.message().await.unwrap().is_some());
 
     // The client's stream window is 1 MiB: the server can get about 16

@@ -61,9 +61,8 @@ async fn sum_indicies(client: &FibonacciClient, mut numbers: Numbers) -> Result<
 /// sending (or asking for) the next, like the seed's interactive client.
 async fn stream_sequence(client: &FibonacciClient, mut numbers: Numbers) -> Result<(), Error> {
     let (sender, receiver) = mpsc::channel::<Number>(1);
-    let requests = stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|number| (number, receiver))
-    });
+    let requests =
+        stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|number| (number, receiver)) });
     let mut responses = client.stream_sequence(requests).await?;
     let mut index = 0;
     while let Some(increment) = numbers.next() {

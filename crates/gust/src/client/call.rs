@@ -56,7 +56,11 @@ impl Channel {
     }
 
     /// A client-streaming call: a stream of requests, one response.
-    pub async fn client_streaming<S, Resp>(&self, path: &'static str, request: Request<S>) -> Result<Response<Resp>, Status>
+    pub async fn client_streaming<S, Resp>(
+        &self,
+        path: &'static str,
+        request: Request<S>,
+    ) -> Result<Response<Resp>, Status>
     where
         S: Stream + Send + 'static,
         S::Item: OutboundMessage,
@@ -145,13 +149,16 @@ fn check_head(head: http::response::Parts, body: RecvBody) -> Result<ReceivedHea
     }
     let content_type = head.headers.get(protocol::CONTENT_TYPE).map(http::HeaderValue::as_bytes);
     if !content_type.is_some_and(protocol::is_grpc_content_type) {
-        return Err(Status::unknown(format!("server answered with content-type {content_type:?}, not application/grpc")));
+        return Err(Status::unknown(format!(
+            "server answered with content-type {content_type:?}, not application/grpc"
+        )));
     }
     let encoding = match head.headers.get(protocol::GRPC_ENCODING) {
         None => None,
-        Some(name) => Some(Encoding::from_name(name.as_bytes()).ok_or_else(|| {
-            Status::internal(format!("server used unsupported grpc-encoding {name:?}"))
-        })?),
+        Some(name) => Some(
+            Encoding::from_name(name.as_bytes())
+                .ok_or_else(|| Status::internal(format!("server used unsupported grpc-encoding {name:?}")))?,
+        ),
     };
     match status_in_headers {
         // Trailers-Only: the status came with the headers.
@@ -160,7 +167,9 @@ fn check_head(head: http::response::Parts, body: RecvBody) -> Result<ReceivedHea
             Ok(ReceivedHead { metadata: Metadata::new(), body, encoding, trailers_only })
         }
         Some(status) => Err(status),
-        None => Ok(ReceivedHead { metadata: Metadata::from_headers(head.headers), body, encoding, trailers_only: None }),
+        None => {
+            Ok(ReceivedHead { metadata: Metadata::from_headers(head.headers), body, encoding, trailers_only: None })
+        }
     }
 }
 

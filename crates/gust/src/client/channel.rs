@@ -11,9 +11,9 @@ use tokio::net::TcpStream;
 
 use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::error::Error;
-use crate::request::CallOptions;
 use crate::metadata::Metadata;
 use crate::protocol;
+use crate::request::CallOptions;
 use crate::server::DEFAULT_MAX_RECEIVE_MESSAGE_SIZE;
 use crate::status::Status;
 use crate::transport::{ClientConnection, Http2Settings, ResponseHead, SendBody};
@@ -213,7 +213,10 @@ impl Channel {
         let mut headers = HeaderMap::with_capacity(6 + metadata.len());
         if let Some(timeout) = options.timeout {
             let encoded = protocol::timeout::encode(timeout);
-            headers.insert(protocol::GRPC_TIMEOUT, HeaderValue::from_str(&encoded).map_err(|e| Status::internal(e.to_string()))?);
+            headers.insert(
+                protocol::GRPC_TIMEOUT,
+                HeaderValue::from_str(&encoded).map_err(|e| Status::internal(e.to_string()))?,
+            );
         }
         headers.insert(protocol::CONTENT_TYPE, protocol::GRPC_CONTENT_TYPE);
         if let Some(encoding) = options.compression.filter(|e| *e != Encoding::Identity) {
@@ -239,9 +242,10 @@ impl Channel {
         if let Some(connection) = self.live_connection() {
             return Ok(connection);
         }
-        let connection = tokio::time::timeout(self.inner.config.connect_timeout, self.dial())
-            .await
-            .unwrap_or_else(|_| Err(Status::unavailable(format!("connecting to {} timed out", self.inner.authority))))?;
+        let connection =
+            tokio::time::timeout(self.inner.config.connect_timeout, self.dial()).await.unwrap_or_else(|_| {
+                Err(Status::unavailable(format!("connecting to {} timed out", self.inner.authority)))
+            })?;
         *self.inner.connection.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
         Ok(connection)
     }

@@ -5,6 +5,6 @@ mod call;
 mod channel;
 mod pump;
 
-pub use channel::{Channel, ChannelBuilder};
 pub(crate) use call::{PendingHead, ReceivedHead};
+pub use channel::{Channel, ChannelBuilder};
 pub(crate) use pump::RequestPump;

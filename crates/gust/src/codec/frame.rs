@@ -12,7 +12,11 @@ pub(crate) const HEADER_LEN: usize = 5;
 
 /// Encodes `message` with its prefix, compressed with `compression` if that
 /// is a real encoding; refuses messages over `max_len` (before compression).
-pub(crate) fn encode_frame<M: Message>(message: &M, max_len: usize, compression: Option<Encoding>) -> Result<Bytes, Status> {
+pub(crate) fn encode_frame<M: Message>(
+    message: &M,
+    max_len: usize,
+    compression: Option<Encoding>,
+) -> Result<Bytes, Status> {
     let len = message.encoded_len();
     if len > max_len {
         return Err(Status::resource_exhausted(format!(

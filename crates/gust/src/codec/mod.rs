@@ -53,7 +53,9 @@ pub(crate) fn decode_frame<M: Message>(frame: Frame, encoding: Option<Encoding>,
         return M::decode_from(frame.payload);
     }
     match encoding {
-        Some(encoding) if encoding != Encoding::Identity => M::decode_from(encoding.decompress(frame.payload, max_len)?),
+        Some(encoding) if encoding != Encoding::Identity => {
+            M::decode_from(encoding.decompress(frame.payload, max_len)?)
+        }
         _ => Err(Status::internal("message has the compressed flag set but the stream has no grpc-encoding")),
     }
 }

@@ -54,10 +54,8 @@ pub(crate) fn write_status(status: &Status, headers: &mut HeaderMap) {
 /// `None` if there is no `grpc-status`.
 pub(crate) fn read_status(headers: &HeaderMap) -> Option<Status> {
     let raw = headers.get(GRPC_STATUS)?;
-    let code = std::str::from_utf8(raw.as_bytes())
-        .ok()
-        .and_then(|digits| digits.parse::<i32>().ok())
-        .map(Code::from_i32);
+    let code =
+        std::str::from_utf8(raw.as_bytes()).ok().and_then(|digits| digits.parse::<i32>().ok()).map(Code::from_i32);
     let Some(code) = code else {
         return Some(Status::unknown(format!("malformed grpc-status {raw:?}")));
     };

@@ -50,7 +50,8 @@ impl ServerCall {
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
         self.run(move |metadata, body, encoding, context, _stream, config| async move {
-            let (message, compressed) = read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
+            let (message, compressed) =
+                read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
             let response = handler(Request::from_server(metadata, message, compressed, context.clone())).await?;
             encode_frame(&response, config.max_send_message_size, context.response_encoding()).map(Some)
         })
@@ -65,7 +66,8 @@ impl ServerCall {
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
         self.run(move |metadata, body, encoding, context, stream, config| async move {
-            let (message, compressed) = read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
+            let (message, compressed) =
+                read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
             let sink = ResponseSink::new(stream, context.clone(), config.max_send_message_size);
             handler(Request::from_server(metadata, message, compressed, context), sink).await?;
             Ok(None)

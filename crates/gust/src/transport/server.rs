@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{status_from_h2, RecvBody, SendBody, Http2Settings};
+use super::{status_from_h2, Http2Settings, RecvBody, SendBody};
 use crate::status::Status;
 
 /// One server-side HTTP/2 connection.

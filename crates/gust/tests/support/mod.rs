@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gust::server::{CallFuture, ServerCall, ServerBuilder, Service};
+use gust::server::{CallFuture, ServerBuilder, ServerCall, Service};
 use gust::{Channel, Code, Metadata, Request, ResponseSink, Server, Status, Streaming};
 use tokio::sync::{mpsc, oneshot};
 
