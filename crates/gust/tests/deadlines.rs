@@ -147,3 +147,30 @@ async fn a_malformed_timeout_is_an_internal_error() {
         assert!(headers["grpc-message"].to_str().unwrap().contains("malformed grpc-timeout"), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_cannot_hold_a_call_past_its_deadline() {
+    let (server, _events, _) = start().await;
+    let socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(socket).await.unwrap();
+    tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    // A 1 MiB answer against the default 64 KiB window, and a reader that
+    // never returns window: the server's send stalls until the deadline.
+    let request = Msg { payload: vec![1; 1 << 20], ..Msg::default() };
+    let (response, mut send) = client.send_request(raw::request(UNARY, &[("grpc-timeout", "300m")]), false).unwrap();
+    send.send_data(raw::frame(&request), true).unwrap();
+    let mut body = response.await.unwrap().into_body();
+    let reset = async {
+        loop {
+            match body.data().await {
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => return error,
+                None => panic!("the stream ended normally, but its reader returned no window"),
+            }
+        }
+    };
+    // Far beyond the 300 ms deadline: only a server that ignores it gets here.
+    let error = tokio::time::timeout(Duration::from_secs(30), reset).await.expect("the server held the call");
+    assert_eq!(error.reason(), Some(h2::Reason::CANCEL), "{error}");
+}

@@ -114,6 +114,13 @@ impl ServerBuilder {
         Ok(Server { listener, router: Arc::new(self.router), config: Arc::new(self.config) })
     }
 
+    /// Serves on a listener bound beforehand, e.g. by a caller that must
+    /// report the port before it knows every service (the Python face binds
+    /// in `add_insecure_port`, which may come before the services are added).
+    pub fn listener(self, listener: TcpListener) -> Server {
+        Server { listener, router: Arc::new(self.router), config: Arc::new(self.config) }
+    }
+
     /// Binds `addr` and serves until the process ends.
     pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
         self.bind(addr).await?.serve().await

@@ -114,7 +114,7 @@ pub(crate) async fn drive(
 ) {
     let outcome = {
         let mut work = pin!(AssertUnwindSafe(work).catch_unwind());
-        let mut deadline = deadline.map(|at| Box::pin(tokio::time::sleep_until(at.into())));
+        let mut deadline_timer = pin!(sleep_until(deadline));
         let mut shut_down = pin!(cancellation.cancelled());
         let outcome = poll_fn(|cx| {
             // A reset first: the handler may see it as an error from its
@@ -130,10 +130,8 @@ pub(crate) async fn drive(
                     Err(Status::internal(format!("handler panicked: {reason}")))
                 })));
             }
-            if let Some(sleep) = &mut deadline {
-                if sleep.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Outcome::DeadlineExceeded);
-                }
+            if deadline_timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Outcome::DeadlineExceeded);
             }
             if shut_down.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Outcome::ShutDown);
@@ -150,13 +148,20 @@ pub(crate) async fn drive(
     };
 
     let result = match outcome {
-        Outcome::Finished(Ok(Some(frame))) => match stream.ensure_headers(&context) {
-            Ok(_) => match stream.send_frame(frame).await {
-                Ok(()) => stream.send_status(&context, Status::ok()),
-                Err(status) => Err(status),
-            },
-            Err(status) => Err(status),
-        },
+        Outcome::Finished(Ok(Some(frame))) => {
+            let respond = async {
+                stream.ensure_headers(&context)?;
+                stream.send_frame(frame).await?;
+                stream.send_status(&context, Status::ok())
+            };
+            // A client that stops reading must not hold the call forever:
+            // the deadline and the server's shutdown still bound the wait.
+            tokio::select! {
+                result = respond => result,
+                () = sleep_until(deadline) => Err(Status::deadline_exceeded("deadline exceeded while sending the response")),
+                () = cancellation.cancelled() => Err(Status::unavailable("server shutting down")),
+            }
+        }
         Outcome::Finished(Ok(None)) => stream.send_status(&context, Status::ok()),
         Outcome::Finished(Err(status)) => stream.send_status(&context, status),
         Outcome::Reset(status) => {
@@ -169,6 +174,14 @@ pub(crate) async fn drive(
     if let Err(status) = result {
         tracing::debug!(%status, "could not complete the response");
         stream.lock().reset(h2::Reason::CANCEL);
+    }
+}
+
+/// Sleeps until `deadline`; forever if there is none.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 

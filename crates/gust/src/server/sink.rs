@@ -34,6 +34,12 @@ impl<M: Message> ResponseSink<M> {
         self.stream.send_frame(frame).await
     }
 
+    /// Sends the response headers (with the context's initial metadata) now
+    /// rather than with the first message; does nothing once they went out.
+    pub fn send_headers(&mut self) -> Result<(), Status> {
+        self.stream.ensure_headers(&self.context).map(drop)
+    }
+
     /// The call's context (deadline, cancellation, metadata).
     pub fn context(&self) -> &CallContext {
         &self.context
