@@ -114,6 +114,9 @@ start_server() { # peer
     server_log="$work/server-$1-$server_starts.log"
     local cmd
     server_cmd "$1"
+    # Created here, not by the background job's redirection, which may not
+    # have run yet when the loop below first reads the file.
+    : >"$server_log"
     "${cmd[@]}" </dev/null >"$server_log" 2>&1 &
     server_pid=$!
     server_port=""
