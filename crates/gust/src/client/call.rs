@@ -11,11 +11,12 @@ use super::{Channel, RequestPump};
 use crate::codec::{encode_frame, Encoding, Message, OutboundMessage};
 use crate::metadata::Metadata;
 use crate::protocol;
+use crate::request::CallOptions;
 use crate::request::Request;
 use crate::response::Response;
 use crate::status::{Code, Status};
 use crate::streaming::Streaming;
-use crate::transport::{RecvBody, ResponseHead, SendBody};
+use crate::transport::{RecvBody, ResponseHead};
 
 impl Channel {
     /// A unary call: one request, one response.
@@ -27,10 +28,7 @@ impl Channel {
         let (metadata, message, options) = request.into_parts();
         let options = self.with_defaults(options);
         within(options.timeout, async {
-            let compression = options.compression.filter(|_| !options.uncompressed_message);
-            let frame = encode_frame(&message, self.config().max_send_message_size, compression)?;
-            let (head, mut send) = self.open(path, &metadata, &options, false).await?;
-            send_request_message(&mut send, frame).await;
+            let head = self.start_with_message(path, &metadata, &options, &message).await?;
             single_response(response_stream(self, head, None, None)).await
         })
         .await
@@ -46,10 +44,7 @@ impl Channel {
         let options = self.with_defaults(options);
         let deadline = deadline_timer(options.timeout);
         within(options.timeout, async {
-            let compression = options.compression.filter(|_| !options.uncompressed_message);
-            let frame = encode_frame(&message, self.config().max_send_message_size, compression)?;
-            let (head, mut send) = self.open(path, &metadata, &options, false).await?;
-            send_request_message(&mut send, frame).await;
+            let head = self.start_with_message(path, &metadata, &options, &message).await?;
             Ok(response_stream(self, head, deadline, None))
         })
         .await
@@ -69,8 +64,7 @@ impl Channel {
         let (metadata, requests, options) = request.into_parts();
         let options = self.with_defaults(options);
         within(options.timeout, async {
-            let (head, send) = self.open(path, &metadata, &options, false).await?;
-            let pump = RequestPump::spawn(send, requests, options.compression, self.config().max_send_message_size);
+            let (head, pump) = self.start_with_stream(path, &metadata, &options, requests).await?;
             single_response(response_stream(self, head, None, Some(pump))).await
         })
         .await
@@ -92,20 +86,50 @@ impl Channel {
         let options = self.with_defaults(options);
         let deadline = deadline_timer(options.timeout);
         within(options.timeout, async {
-            let (head, send) = self.open(path, &metadata, &options, false).await?;
-            let pump = RequestPump::spawn(send, requests, options.compression, self.config().max_send_message_size);
+            let (head, pump) = self.start_with_stream(path, &metadata, &options, requests).await?;
             Ok(response_stream(self, head, deadline, Some(pump)))
         })
         .await
     }
 }
 
-/// Sends the only request message. A failure is not the call's result: the
-/// server may have answered before reading it all (a request over its size
-/// limit, an unknown method), and then its status, read next, says why.
-async fn send_request_message(send: &mut SendBody, frame: bytes::Bytes) {
-    if let Err(status) = send.send(frame, true).await {
-        tracing::debug!(%status, "request not fully sent; the response tells why");
+impl Channel {
+    /// Starts a call that sends one request message: opens the stream and
+    /// sends the message. A failure to send is not the call's result: the
+    /// server may have answered before reading it all (a request over its
+    /// size limit, an unknown method), and then its status, read next, says
+    /// why.
+    async fn start_with_message<Req: Message>(
+        &self,
+        path: &'static str,
+        metadata: &Metadata,
+        options: &CallOptions,
+        message: &Req,
+    ) -> Result<ResponseHead, Status> {
+        let compression = options.compression.filter(|_| !options.uncompressed_message);
+        let frame = encode_frame(message, self.config().max_send_message_size, compression)?;
+        let (head, mut send) = self.open(path, metadata, options, false).await?;
+        if let Err(status) = send.send(frame, true).await {
+            tracing::debug!(%status, "request not fully sent; the response tells why");
+        }
+        Ok(head)
+    }
+
+    /// Starts a call whose requests come from a stream: opens the stream and
+    /// starts the task that sends them.
+    async fn start_with_stream<S>(
+        &self,
+        path: &'static str,
+        metadata: &Metadata,
+        options: &CallOptions,
+        requests: S,
+    ) -> Result<(ResponseHead, RequestPump), Status>
+    where
+        S: Stream + Send + 'static,
+        S::Item: OutboundMessage,
+    {
+        let (head, send) = self.open(path, metadata, options, false).await?;
+        Ok((head, RequestPump::spawn(send, requests, options.compression, self.config().max_send_message_size)))
     }
 }
 
