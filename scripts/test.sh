@@ -2,7 +2,10 @@
 # The project's test command: installs what the tests need, then runs them all.
 #   1. the Python virtualenv with the pinned grpcio peer (scripts/setup-python.sh)
 #   2. the Rust tests of the whole workspace
-#   3. the examples' binaries, then the interoperability tests against grpcio
+#   3. the examples' binaries and the Python package gust (crates/gust-python,
+#      built into .venv by scripts/build-python.sh), then the Python tests:
+#      interoperability with grpcio (tests/python) and gust's grpcio API
+#      (tests/python_api)
 #   4. the standard gRPC interop cases against grpcio and grpc-js, both ways
 #      (scripts/interop.sh, which rewrites interop/MATRIX.md)
 # Extra arguments go to pytest (e.g. scripts/test.sh -k fibonacci).
@@ -13,6 +16,7 @@ scripts/setup-python.sh
 scripts/setup-node.sh
 cargo test --workspace
 cargo build -p gust-examples --bins
+scripts/build-python.sh
 export GUST_BIN_DIR="${GUST_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/debug}"
-.venv/bin/python -m pytest -p no:cacheprovider tests/python -q "$@"
+.venv/bin/python -m pytest -p no:cacheprovider tests/python tests/python_api -q "$@"
 scripts/interop.sh

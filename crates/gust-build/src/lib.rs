@@ -50,6 +50,7 @@ mod check;
 mod client;
 mod error;
 mod generator;
+pub mod python;
 mod rpc;
 mod server;
 

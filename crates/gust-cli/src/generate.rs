@@ -12,6 +12,13 @@ pub enum Target {
     ///
     /// Writes one <package>.rs per protobuf package into --out.
     Rust(RustArgs),
+
+    /// Python: x_pb2.py, x_pb2.pyi and x_pb2_grpc.py, like
+    /// `python -m grpc_tools.protoc`, without protoc or grpcio-tools.
+    ///
+    /// Accepts protoc's flags: -IDIR, --python_out=DIR, --pyi_out=DIR,
+    /// --grpc_python_out=DIR.
+    Python(crate::generate_python::PythonArgs),
 }
 
 /// Arguments of `gust gen rust`, named like protoc's where they overlap.
@@ -43,6 +50,7 @@ pub struct RustArgs {
 pub fn run(target: Target) -> anyhow::Result<()> {
     match target {
         Target::Rust(args) => rust(args),
+        Target::Python(args) => crate::generate_python::run(args),
     }
 }
 

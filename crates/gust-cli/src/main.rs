@@ -4,6 +4,7 @@
 //! line, dispatches, and turns an error into a message and exit code 1.
 
 mod generate;
+mod generate_python;
 
 use std::process::ExitCode;
 

@@ -122,9 +122,52 @@ impl<M> Streaming<M> {
     }
 
     fn fail(&mut self, status: Status) -> Poll<Result<Option<M>, Status>> {
+        Poll::Ready(Err(self.failure(status)))
+    }
+
+    /// Ends the stream; the status to report (a local error explains more).
+    fn failure(&mut self, status: Status) -> Status {
         self.state = State::Done;
         let local_error = self.request_pump.as_ref().and_then(RequestPump::error);
-        Poll::Ready(Err(local_error.unwrap_or(status)))
+        local_error.unwrap_or(status)
+    }
+
+    /// On the client, waits for the response headers without reading a
+    /// message, so that [`Streaming::metadata`] holds the server's initial
+    /// metadata even before its first message. Fails as
+    /// [`Streaming::message`] would (an error status, the deadline).
+    pub async fn wait_for_metadata(&mut self) -> Result<(), Status> {
+        poll_fn(|cx| self.poll_head(cx)).await
+    }
+
+    /// Checks the deadline, then receives the response headers if they are
+    /// still to come.
+    fn poll_head(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        if self.state == State::Done {
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(deadline) = &mut self.deadline {
+            if deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(self.failure(Status::deadline_exceeded("deadline exceeded"))));
+            }
+        }
+        if let Some(head) = &mut self.head {
+            let received = ready!(head.as_mut().poll(cx));
+            self.head = None;
+            match received {
+                Err(status) => return Poll::Ready(Err(self.failure(status))),
+                Ok(ReceivedHead { metadata, body, encoding, trailers_only }) => {
+                    self.metadata = metadata;
+                    self.encoding = encoding;
+                    self.body = Some(body);
+                    if let Some(trailers) = trailers_only {
+                        self.state = State::Done;
+                        self.trailers = Some(trailers);
+                    }
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -138,27 +181,10 @@ impl<M: Message> Streaming<M> {
         if self.state == State::Done {
             return Poll::Ready(Ok(None));
         }
-        if let Some(deadline) = &mut self.deadline {
-            if deadline.as_mut().poll(cx).is_ready() {
-                return self.fail(Status::deadline_exceeded("deadline exceeded"));
-            }
-        }
-        if let Some(head) = &mut self.head {
-            let received = ready!(head.as_mut().poll(cx));
-            self.head = None;
-            match received {
-                Err(status) => return self.fail(status),
-                Ok(ReceivedHead { metadata, body, encoding, trailers_only }) => {
-                    self.metadata = metadata;
-                    self.encoding = encoding;
-                    self.body = Some(body);
-                    if let Some(trailers) = trailers_only {
-                        self.state = State::Done;
-                        self.trailers = Some(trailers);
-                        return Poll::Ready(Ok(None));
-                    }
-                }
-            }
+        ready!(self.poll_head(cx))?;
+        if self.state == State::Done {
+            // A Trailers-Only response with OK: no messages.
+            return Poll::Ready(Ok(None));
         }
         let Some(body) = self.body.as_mut() else {
             return self.fail(Status::internal("stream has no body"));
