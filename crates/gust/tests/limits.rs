@@ -122,3 +122,20 @@ async fn a_server_that_does_not_read_stalls_the_client_stream() {
     }
     assert_eq!(received, 500);
 }
+
+#[tokio::test]
+async fn a_stream_of_many_tiny_messages_reaches_an_h2_client() {
+    // One DATA frame per 16-byte message would trip h2's defence against
+    // floods of small frames (GOAWAY ENHANCE_YOUR_CALM) in gust's own client
+    // and tonic's: small messages must share frames.
+    let (server, _events, _) = start().await;
+    const MESSAGES: usize = 200_000;
+    let request = Msg { count: MESSAGES as u32, ..payload(4) };
+    let mut replies =
+        server.channel().server_streaming::<Msg, Msg>(SERVER_STREAM, Request::new(request)).await.unwrap();
+    let mut received = 0;
+    while replies.message().await.unwrap().is_some() {
+        received += 1;
+    }
+    assert_eq!(received, MESSAGES);
+}

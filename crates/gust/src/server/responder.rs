@@ -5,10 +5,10 @@ use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Poll;
+use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
@@ -19,19 +19,50 @@ use crate::protocol;
 use crate::status::Status;
 use crate::transport::ServerStream;
 
+/// Below this many buffered bytes, a response message waits for more before
+/// going out: small messages share DATA frames. (One frame per 16-byte
+/// message costs a frame header each, and h2 clients close connections that
+/// receive floods of tiny frames.)
+const COALESCE_BYTES: usize = 16 * 1024;
+
 /// The response stream, shared by the call's driver (which watches for
-/// resets and sends the status) and the handler's [`super::ResponseSink`].
-/// Both run in the same task, so the lock is never contended; it is taken
-/// only inside polls, never across an await.
+/// resets, flushes buffered messages whenever the handler waits, and sends
+/// the status) and the handler's [`super::ResponseSink`]. Both run in the
+/// same task, so the lock is never contended; it is taken only inside polls,
+/// never across an await.
 #[derive(Clone)]
-pub(crate) struct SharedStream(Arc<Mutex<ServerStream>>);
+pub(crate) struct SharedStream(Arc<Mutex<Outbound>>);
+
+/// The response stream with the messages not yet handed to HTTP/2.
+pub(crate) struct Outbound {
+    pub(crate) stream: ServerStream,
+    /// Encoded messages waiting to go out together.
+    pending: BytesMut,
+    /// What is being handed to HTTP/2 now, as flow control allows.
+    sending: Bytes,
+}
+
+impl Outbound {
+    /// Hands every buffered message to HTTP/2, as flow control allows.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        loop {
+            if self.sending.is_empty() {
+                if self.pending.is_empty() {
+                    return Poll::Ready(Ok(()));
+                }
+                self.sending = self.pending.split().freeze();
+            }
+            ready!(self.stream.poll_send(cx, &mut self.sending))?;
+        }
+    }
+}
 
 impl SharedStream {
     pub(crate) fn new(stream: ServerStream) -> SharedStream {
-        SharedStream(Arc::new(Mutex::new(stream)))
+        SharedStream(Arc::new(Mutex::new(Outbound { stream, pending: BytesMut::new(), sending: Bytes::new() })))
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, ServerStream> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Outbound> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -40,7 +71,7 @@ impl SharedStream {
     /// response messages use.
     pub(crate) fn ensure_headers(&self, context: &CallContext) -> Result<Option<Encoding>, Status> {
         let encoding = context.response_encoding();
-        let mut stream = self.lock();
+        let stream = &mut self.lock().stream;
         if stream.headers_sent() {
             return Ok(encoding);
         }
@@ -55,22 +86,37 @@ impl SharedStream {
         Ok(encoding)
     }
 
-    /// Sends one encoded message, waiting for flow-control window.
-    pub(crate) async fn send_frame(&self, mut frame: Bytes) -> Result<(), Status> {
-        poll_fn(|cx| self.lock().poll_send(cx, &mut frame)).await
+    /// Sends one encoded message. Small messages are buffered to share DATA
+    /// frames; once enough are buffered this waits for them to go out (and so
+    /// for flow-control window): the buffer stays bounded.
+    pub(crate) async fn send_frame(&self, frame: Bytes) -> Result<(), Status> {
+        let full = {
+            let mut outbound = self.lock();
+            outbound.pending.extend_from_slice(&frame);
+            outbound.pending.len() >= COALESCE_BYTES
+        };
+        if full {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every buffered message.
+    pub(crate) async fn flush(&self) -> Result<(), Status> {
+        poll_fn(|cx| self.lock().poll_flush(cx)).await
     }
 
     /// Ends the response with `status`: in trailers after the headers, or as
     /// a Trailers-Only response if no headers went out.
     pub(crate) fn send_status(&self, context: &CallContext, mut status: Status) -> Result<(), Status> {
         status.metadata_mut().extend(context.take_trailing_metadata());
-        let mut stream = self.lock();
+        let stream = &mut self.lock().stream;
         if stream.headers_sent() {
             let mut trailers = HeaderMap::new();
             protocol::write_status(&status, &mut trailers);
             stream.send_trailers(trailers)
         } else {
-            send_trailers_only(&mut stream, StatusCode::OK, context.take_initial_metadata(), &status)
+            send_trailers_only(stream, StatusCode::OK, context.take_initial_metadata(), &status)
         }
     }
 }
@@ -120,7 +166,7 @@ pub(crate) async fn drive(
             // A reset first: the handler may see it as an error from its
             // request stream in this same wake-up, and must see it as a
             // cancellation.
-            if let Poll::Ready(status) = stream.lock().poll_reset(cx) {
+            if let Poll::Ready(status) = stream.lock().stream.poll_reset(cx) {
                 return Poll::Ready(Outcome::Reset(status));
             }
             if let Poll::Ready(result) = work.as_mut().poll(cx) {
@@ -136,6 +182,10 @@ pub(crate) async fn drive(
             if shut_down.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Outcome::ShutDown);
             }
+            // The handler waits: what it sent so far goes out now, so
+            // buffering small messages never delays them. An error shows up
+            // as the reset above, or in the handler's next send.
+            let _ = stream.lock().poll_flush(cx);
             Poll::Pending
         })
         .await;
@@ -148,11 +198,19 @@ pub(crate) async fn drive(
     };
 
     let result = match outcome {
-        Outcome::Finished(Ok(Some(frame))) => {
+        Outcome::Finished(result) => {
             let respond = async {
-                stream.ensure_headers(&context)?;
-                stream.send_frame(frame).await?;
-                stream.send_status(&context, Status::ok())
+                let status = match result {
+                    Ok(Some(frame)) => {
+                        stream.ensure_headers(&context)?;
+                        stream.send_frame(frame).await?;
+                        Status::ok()
+                    }
+                    Ok(None) => Status::ok(),
+                    Err(status) => status,
+                };
+                stream.flush().await?;
+                stream.send_status(&context, status)
             };
             // A client that stops reading must not hold the call forever:
             // the deadline and the server's shutdown still bound the wait.
@@ -162,8 +220,6 @@ pub(crate) async fn drive(
                 () = cancellation.cancelled() => Err(Status::unavailable("server shutting down")),
             }
         }
-        Outcome::Finished(Ok(None)) => stream.send_status(&context, Status::ok()),
-        Outcome::Finished(Err(status)) => stream.send_status(&context, status),
         Outcome::Reset(status) => {
             tracing::debug!(%status, "client cancelled the call");
             Ok(())
@@ -173,7 +229,7 @@ pub(crate) async fn drive(
     };
     if let Err(status) = result {
         tracing::debug!(%status, "could not complete the response");
-        stream.lock().reset(h2::Reason::CANCEL);
+        stream.lock().stream.reset(h2::Reason::CANCEL);
     }
 }
 
