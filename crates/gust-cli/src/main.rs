@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module; `main` only parses the command
 //! line, dispatches, and turns an error into a message and exit code 1.
 
+mod bench;
 mod generate;
 mod generate_python;
 
@@ -24,12 +25,15 @@ enum Command {
     /// Generate code from .proto files (no protoc needed).
     #[command(name = "gen", subcommand)]
     Generate(generate::Target),
+    /// Load-test a unary method: requests/s and latency percentiles.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(target) => generate::run(target),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,135 @@
+//! The HTTP/2 layer's limit: the raw h2 crate answering every POST with a
+//! fixed gRPC response (headers, one framed message, trailers `grpc-status:
+//! 0`), doing no gRPC work: no routing, no header checks, no decoding.
+//!
+//! `bench-h2-server [--addr 127.0.0.1:50053] [--workers 2] [--response-size 100]`
+//!
+//! It runs what any server on h2 must: the same HTTP/2 settings as gust's
+//! defaults, a task per stream, the request body read to its end (releasing
+//! flow-control window), responses sent within the peer's window. A POST to
+//! `.../ServerStream` gets `count` messages of `size` bytes (read from the
+//! request), packed into DATA frames of up to 16 KiB.
+
+use std::future::poll_fn;
+
+use bytes::Bytes;
+use clap::Parser;
+use gust_benches::gust_pb::StreamRequest;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use tokio::net::TcpListener;
+
+/// The raw h2 server.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50053")]
+    addr: String,
+    /// Tokio worker threads.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Bytes in the fixed response message's payload (a `Payload` encoding
+    /// with that much data).
+    #[arg(long, default_value_t = 100)]
+    response_size: usize,
+}
+
+fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let response = Bytes::from(gust_benches::framed(&gust_benches::payload_message(args.response_size)));
+    gust_benches::runtime(args.workers)?.block_on(async move {
+        let listener = TcpListener::bind(args.addr.as_str()).await?;
+        gust_benches::announce("h2", listener.local_addr()?, args.workers);
+        let serve = async {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let _ = socket.set_nodelay(true);
+                tokio::spawn(serve_connection(socket, response.clone()));
+            }
+        };
+        tokio::select! {
+            () = serve => Ok(()),
+            () = gust_benches::shutdown_signal() => Ok(()),
+        }
+    })
+}
+
+async fn serve_connection(socket: tokio::net::TcpStream, response: Bytes) {
+    // gust's default HTTP/2 settings, so both run the same flow control.
+    let handshake = h2::server::Builder::new()
+        .initial_window_size(1024 * 1024)
+        .initial_connection_window_size(4 * 1024 * 1024)
+        .max_frame_size(16 * 1024)
+        .max_header_list_size(16 * 1024)
+        .max_concurrent_streams(1024)
+        .handshake(socket);
+    let Ok(mut connection) = handshake.await else { return };
+    while let Some(Ok((request, respond))) = connection.accept().await {
+        let streaming = request.uri().path().ends_with("/ServerStream");
+        let body = request.into_body();
+        let response = response.clone();
+        tokio::spawn(async move {
+            let _ = answer(body, respond, response, streaming).await;
+        });
+    }
+}
+
+/// Reads the request body to its end, then sends the fixed response (or,
+/// for ServerStream, the stream of messages it asks for).
+async fn answer(
+    mut body: RecvStream,
+    mut respond: SendResponse<Bytes>,
+    response: Bytes,
+    streaming: bool,
+) -> Result<(), h2::Error> {
+    let mut request = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        if streaming {
+            request.extend_from_slice(&chunk);
+        }
+    }
+    let mut head = Response::new(());
+    *head.status_mut() = StatusCode::OK;
+    head.headers_mut().insert("content-type", HeaderValue::from_static("application/grpc"));
+    let mut send = respond.send_response(head, false)?;
+    if streaming {
+        let asked: StreamRequest = prost::Message::decode(request.get(5..).unwrap_or_default()).unwrap_or_default();
+        // Messages go out packed into DATA frames of up to 16 KiB, as a
+        // gRPC layer that batches what is ready would send them: the limit
+        // of the transport, not of one frame per message.
+        let message = gust_benches::framed(&gust_benches::payload_message(asked.size as usize));
+        let per_batch = (16 * 1024 / message.len()).max(1);
+        let batch = Bytes::from(message.repeat(per_batch));
+        let mut left = asked.count as usize;
+        while left > 0 {
+            let messages = left.min(per_batch);
+            send_all(&mut send, batch.slice(..messages * message.len())).await?;
+            left -= messages;
+        }
+    } else {
+        send_all(&mut send, response).await?;
+    }
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    send.send_trailers(trailers)
+}
+
+/// Sends `data`, waiting for window as needed (as gust's transport does).
+async fn send_all(send: &mut h2::SendStream<Bytes>, mut data: Bytes) -> Result<(), h2::Error> {
+    while !data.is_empty() {
+        send.reserve_capacity(data.len());
+        let mut capacity = send.capacity();
+        while capacity == 0 {
+            match poll_fn(|cx| send.poll_capacity(cx)).await {
+                Some(granted) => capacity = granted?,
+                None => return Err(h2::Error::from(h2::Reason::CANCEL)),
+            }
+        }
+        let chunk = data.split_to(capacity.min(data.len()));
+        send.send_data(chunk, false)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! What the benchmark programs share: the `bench.Echo` service generated for
+//! gust and for tonic from one `.proto` file, the handler logic both servers
+//! run, and the small helpers (runtimes, CPU time, request bodies).
+//!
+//! The programs:
+//!
+//! - `bench-gust-server`, `bench-tonic-server`: the same Echo handler on each
+//!   stack, on a Tokio runtime with `--workers` threads (default 2);
+//! - `bench-h2-server`: the raw h2 crate answering every POST with a fixed
+//!   gRPC response and doing no gRPC work: the HTTP/2 layer's limit;
+//! - `bench-client`: drivers for what h2load cannot do (server streaming,
+//!   client cost with gust's and tonic's clients, idle connections) and the
+//!   request bodies h2load sends.
+
+use std::time::Duration;
+
+/// `bench.Echo` for gust: the `Echo` trait, `EchoServer`, `EchoClient`.
+pub mod gust_pb {
+    include!(concat!(env!("OUT_DIR"), "/gust/bench.rs"));
+}
+
+/// `bench.Echo` for tonic: `echo_server` and `echo_client`.
+pub mod tonic_pb {
+    include!(concat!(env!("OUT_DIR"), "/tonic/bench.rs"));
+}
+
+/// The path of the unary method, as h2load and `gust bench` call it.
+pub const UNARY_PATH: &str = "/bench.Echo/Unary";
+/// The path of the server-streaming method.
+pub const SERVER_STREAM_PATH: &str = "/bench.Echo/ServerStream";
+
+/// The byte every payload is filled with.
+pub const FILL: u8 = 0xAB;
+
+/// A multi-threaded Tokio runtime with `workers` worker threads.
+pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(workers.max(1)).enable_all().build()
+}
+
+/// User plus system CPU time this process has used so far.
+pub fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is handed, which is a
+    // valid, zero-initialised `rusage` on our stack; RUSAGE_SELF is valid.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// The protobuf encoding of a `Payload` of `size` bytes.
+pub fn payload_message(size: usize) -> Vec<u8> {
+    prost::Message::encode_to_vec(&gust_pb::Payload { data: vec![FILL; size] })
+}
+
+/// `message` with the 5-byte gRPC prefix (uncompressed, big-endian length):
+/// an HTTP/2 body as h2load sends it.
+pub fn framed(message: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(5 + message.len());
+    body.push(0);
+    body.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    body.extend_from_slice(message);
+    body
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so servers stopped by `kill` exit cleanly.
+pub async fn shutdown_signal() {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+/// Announces a bound server: run.sh waits for this line.
+pub fn announce(name: &str, addr: std::net::SocketAddr, workers: usize) {
+    use std::io::Write as _;
+    println!("{name} listening on {addr} ({workers} workers)");
+    let _ = std::io::stdout().flush();
+}
