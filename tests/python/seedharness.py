@@ -47,6 +47,12 @@ def _accepts(host: str, port: int) -> bool:
         return False
 
 
+def _default_sigint() -> None:
+    # A shell may start us with SIGINT ignored, which children inherit; a
+    # server under test must see Ctrl-C as an interactive user's would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def port_in_use(port: int) -> bool:
     """True when something on this machine accepts connections on `port`."""
     return _accepts("127.0.0.1", port) or _accepts("::1", port)
@@ -79,7 +85,7 @@ class Server:
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(
                 self.cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, start_new_session=True)
+                stdout=out, stderr=err, start_new_session=True, preexec_fn=_default_sigint)
         try:
             self._wait_listening()
         except BaseException:
