@@ -185,13 +185,22 @@ impl Metadata {
         self.headers.append(key, HeaderValue::from_static(value));
     }
 
-    /// Metadata from received headers: drops the reserved ones.
-    pub(crate) fn from_headers(mut headers: HeaderMap) -> Metadata {
-        let reserved: Vec<HeaderName> = headers.keys().filter(|name| is_reserved(name.as_str())).cloned().collect();
-        for name in reserved {
-            headers.remove(name);
+    /// Metadata from received headers: keeps all but the reserved ones. Most
+    /// calls carry no custom metadata, and then nothing is allocated.
+    pub(crate) fn from_headers(headers: HeaderMap) -> Metadata {
+        let mut kept = HeaderMap::new();
+        // `into_iter` names each key once, before its first value; `None`
+        // stands for the key of the value before.
+        let mut current: Option<HeaderName> = None;
+        for (name, value) in headers {
+            if let Some(name) = name {
+                current = (!is_reserved(name.as_str())).then_some(name);
+            }
+            if let Some(name) = &current {
+                kept.append(name.clone(), value);
+            }
         }
-        Metadata { headers }
+        Metadata { headers: kept }
     }
 
     /// Appends every entry to headers being sent.

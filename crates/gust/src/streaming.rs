@@ -9,12 +9,12 @@ use std::task::{ready, Context, Poll};
 use futures_core::Stream;
 use tokio::time::Sleep;
 
-use crate::client::{PendingHead, ReceivedHead, RequestPump};
+use crate::client::{check_head, ReceivedHead, RequestPump};
 use crate::codec::{decode_frame, Encoding, FrameDecoder, Message};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
-use crate::transport::RecvBody;
+use crate::transport::{RecvBody, ResponseHead};
 
 /// A stream of messages from the peer.
 ///
@@ -28,7 +28,7 @@ use crate::transport::RecvBody;
 /// `None` forever.
 pub struct Streaming<M> {
     /// On the client, the response headers still to come; the body follows.
-    head: Option<PendingHead>,
+    head: Option<ResponseHead>,
     body: Option<RecvBody>,
     decoder: FrameDecoder,
     max_message_size: usize,
@@ -74,7 +74,7 @@ impl<M> Streaming<M> {
     /// The call is returned before they arrive, as a server may send them
     /// only with its first message, after it read the client's first request.
     pub(crate) fn client(
-        head: PendingHead,
+        head: ResponseHead,
         max_message_size: usize,
         deadline: Option<Pin<Box<Sleep>>>,
         request_pump: Option<RequestPump>,
@@ -121,6 +121,11 @@ impl<M> Streaming<M> {
         self.trailers.as_ref()
     }
 
+    /// Moves out the initial and trailing metadata, once the stream ended.
+    pub(crate) fn take_metadata(&mut self) -> (Metadata, Option<Metadata>) {
+        (std::mem::take(&mut self.metadata), self.trailers.take())
+    }
+
     fn fail(&mut self, status: Status) -> Poll<Result<Option<M>, Status>> {
         Poll::Ready(Err(self.failure(status)))
     }
@@ -152,7 +157,7 @@ impl<M> Streaming<M> {
             }
         }
         if let Some(head) = &mut self.head {
-            let received = ready!(head.as_mut().poll(cx));
+            let received = ready!(head.poll_receive(cx)).and_then(|(head, body)| check_head(head, body));
             self.head = None;
             match received {
                 Err(status) => return Poll::Ready(Err(self.failure(status))),
@@ -218,14 +223,14 @@ impl<M: Message> Streaming<M> {
         match ready!(body.poll_trailers(cx)) {
             Err(status) => self.fail(status),
             Ok(None) => self.fail(Status::internal("response ended without trailers (no grpc-status)")),
-            Ok(Some(trailers)) => match protocol::read_status(&trailers) {
-                None => self.fail(Status::internal("response trailers carry no grpc-status")),
-                Some(status) if status.is_ok() => {
+            Ok(Some(trailers)) => match protocol::read_status(trailers) {
+                Err(_) => self.fail(Status::internal("response trailers carry no grpc-status")),
+                Ok(mut status) if status.is_ok() => {
                     self.state = State::Done;
-                    self.trailers = Some(status.metadata().clone());
+                    self.trailers = Some(std::mem::take(status.metadata_mut()));
                     Poll::Ready(Ok(None))
                 }
-                Some(status) => self.fail(status),
+                Ok(status) => self.fail(status),
             },
         }
     }

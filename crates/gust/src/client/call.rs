@@ -143,9 +143,6 @@ pub(crate) struct ReceivedHead {
     pub(crate) trailers_only: Option<Metadata>,
 }
 
-/// The response headers still to come.
-pub(crate) type PendingHead = Pin<Box<dyn Future<Output = Result<ReceivedHead, Status>> + Send>>;
-
 /// The response stream of a call: its headers are awaited when the first
 /// message is read.
 fn response_stream<Resp>(
@@ -154,21 +151,17 @@ fn response_stream<Resp>(
     deadline: Option<Pin<Box<Sleep>>>,
     pump: Option<RequestPump>,
 ) -> Streaming<Resp> {
-    let head = Box::pin(async move {
-        let (head, body) = head.receive().await?;
-        check_head(head, body)
-    });
     Streaming::client(head, channel.config().max_receive_message_size, deadline, pump)
 }
 
 /// Checks the response headers: a non-gRPC answer or a Trailers-Only
 /// response ends the call here; otherwise the body is the message stream.
-fn check_head(head: http::response::Parts, body: RecvBody) -> Result<ReceivedHead, Status> {
-    let status_in_headers = protocol::read_status(&head.headers);
+pub(crate) fn check_head(head: http::response::Parts, body: RecvBody) -> Result<ReceivedHead, Status> {
     if head.status != http::StatusCode::OK {
-        return Err(status_in_headers.unwrap_or_else(|| {
-            let code = Code::from_http_status(head.status.as_u16());
-            Status::new(code, format!("server answered with HTTP status {}", head.status))
+        let http_status = head.status;
+        return Err(protocol::read_status(head.headers).unwrap_or_else(|_| {
+            let code = Code::from_http_status(http_status.as_u16());
+            Status::new(code, format!("server answered with HTTP status {http_status}"))
         }));
     }
     let content_type = head.headers.get(protocol::CONTENT_TYPE).map(http::HeaderValue::as_bytes);
@@ -184,15 +177,15 @@ fn check_head(head: http::response::Parts, body: RecvBody) -> Result<ReceivedHea
                 .ok_or_else(|| Status::internal(format!("server used unsupported grpc-encoding {name:?}")))?,
         ),
     };
-    match status_in_headers {
+    match protocol::read_status(head.headers) {
         // Trailers-Only: the status came with the headers.
-        Some(status) if status.is_ok() => {
-            let trailers_only = Some(status.metadata().clone());
+        Ok(mut status) if status.is_ok() => {
+            let trailers_only = Some(std::mem::take(status.metadata_mut()));
             Ok(ReceivedHead { metadata: Metadata::new(), body, encoding, trailers_only })
         }
-        Some(status) => Err(status),
-        None => {
-            Ok(ReceivedHead { metadata: Metadata::from_headers(head.headers), body, encoding, trailers_only: None })
+        Ok(status) => Err(status),
+        Err(headers) => {
+            Ok(ReceivedHead { metadata: Metadata::from_headers(headers), body, encoding, trailers_only: None })
         }
     }
 }
@@ -206,8 +199,8 @@ async fn single_response<Resp: Message>(mut responses: Streaming<Resp>) -> Resul
     if responses.message().await?.is_some() {
         return Err(Status::internal("more than one response message for a call that returns one"));
     }
-    let trailers = responses.trailers().cloned().unwrap_or_default();
-    Ok(Response::from_parts(responses.metadata().clone(), message, trailers, compressed))
+    let (metadata, trailers) = responses.take_metadata();
+    Ok(Response::from_parts(metadata, message, trailers.unwrap_or_default(), compressed))
 }
 
 /// Runs a call's setup within its timeout: past it the call fails with

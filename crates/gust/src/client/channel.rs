@@ -143,7 +143,7 @@ impl ChannelBuilder {
     /// The channel, connected now: fails if the server cannot be reached.
     pub async fn connect(self) -> Result<Channel, Error> {
         let channel = self.connect_lazy()?;
-        channel.connection().await.map_err(Error::connect)?;
+        channel.ensure_connection().await.map_err(Error::connect)?;
         Ok(channel)
     }
 }
@@ -186,14 +186,27 @@ impl Channel {
         options: &CallOptions,
         end_of_stream: bool,
     ) -> Result<(ResponseHead, SendBody), Status> {
-        let mut connection = self.connection().await?;
-        match connection.open(self.request_head(path, metadata, options)?, end_of_stream).await {
-            Err(status) if connection.is_closed() => {
+        self.ensure_connection().await?;
+        match self.open_on_connection(self.request_head(path, metadata, options)?, end_of_stream) {
+            Err(status) if !self.has_live_connection() => {
                 tracing::debug!(%status, "connection lost before the call started; reconnecting");
-                let mut connection = self.connection().await?;
-                connection.open(self.request_head(path, metadata, options)?, end_of_stream).await
+                self.ensure_connection().await?;
+                self.open_on_connection(self.request_head(path, metadata, options)?, end_of_stream)
             }
             opened => opened,
+        }
+    }
+
+    /// Opens a stream on the live connection.
+    fn open_on_connection(
+        &self,
+        request: http::Request<()>,
+        end_of_stream: bool,
+    ) -> Result<(ResponseHead, SendBody), Status> {
+        let mut slot = self.inner.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        match slot.as_mut().filter(|connection| !connection.is_closed()) {
+            Some(connection) => connection.open(request, end_of_stream),
+            None => Err(Status::unavailable("connection lost")),
         }
     }
 
@@ -233,26 +246,26 @@ impl Channel {
         Ok(request)
     }
 
-    /// The live connection, dialing a new one if there is none.
-    async fn connection(&self) -> Result<ClientConnection, Status> {
-        if let Some(connection) = self.live_connection() {
-            return Ok(connection);
+    /// Makes sure there is a live connection, dialing a new one if needed.
+    async fn ensure_connection(&self) -> Result<(), Status> {
+        if self.has_live_connection() {
+            return Ok(());
         }
         let _dialing = self.inner.dialing.lock().await;
-        if let Some(connection) = self.live_connection() {
-            return Ok(connection);
+        if self.has_live_connection() {
+            return Ok(());
         }
         let connection =
             tokio::time::timeout(self.inner.config.connect_timeout, self.dial()).await.unwrap_or_else(|_| {
                 Err(Status::unavailable(format!("connecting to {} timed out", self.inner.authority)))
             })?;
-        *self.inner.connection.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
-        Ok(connection)
+        *self.inner.connection.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection);
+        Ok(())
     }
 
-    fn live_connection(&self) -> Option<ClientConnection> {
+    fn has_live_connection(&self) -> bool {
         let slot = self.inner.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref().filter(|connection| !connection.is_closed()).cloned()
+        slot.as_ref().is_some_and(|connection| !connection.is_closed())
     }
 
     /// Dials every address the host resolves to, in order, until one answers.

@@ -5,6 +5,6 @@ mod call;
 mod channel;
 mod pump;
 
-pub(crate) use call::{PendingHead, ReceivedHead};
+pub(crate) use call::{check_head, ReceivedHead};
 pub use channel::{Channel, ChannelBuilder};
 pub(crate) use pump::RequestPump;

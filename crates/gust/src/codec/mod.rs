@@ -7,7 +7,7 @@ mod outgoing;
 
 pub use compression::Encoding;
 pub(crate) use compression::ACCEPTED as ACCEPTED_ENCODINGS;
-pub(crate) use frame::{encode_frame, Frame, FrameDecoder};
+pub(crate) use frame::{encode_frame, encode_frame_into, Frame, FrameDecoder};
 pub use outgoing::{OutboundMessage, Outgoing};
 
 use bytes::{Bytes, BytesMut};

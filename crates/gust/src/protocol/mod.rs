@@ -50,21 +50,24 @@ pub(crate) fn write_status(status: &Status, headers: &mut HeaderMap) {
     status.metadata().write_to(headers);
 }
 
-/// Reads the status a peer sent in trailers (or a Trailers-Only response);
-/// `None` if there is no `grpc-status`.
-pub(crate) fn read_status(headers: &HeaderMap) -> Option<Status> {
-    let raw = headers.get(GRPC_STATUS)?;
+/// Reads the status a peer sent in trailers (or a Trailers-Only response),
+/// with the other entries as its metadata; gives the headers back if they
+/// carry no `grpc-status`.
+pub(crate) fn read_status(headers: HeaderMap) -> Result<Status, HeaderMap> {
+    let Some(raw) = headers.get(GRPC_STATUS) else {
+        return Err(headers);
+    };
     let code =
         std::str::from_utf8(raw.as_bytes()).ok().and_then(|digits| digits.parse::<i32>().ok()).map(Code::from_i32);
     let Some(code) = code else {
-        return Some(Status::unknown(format!("malformed grpc-status {raw:?}")));
+        return Ok(Status::unknown(format!("malformed grpc-status {raw:?}")));
     };
     let message = headers.get(GRPC_MESSAGE).map(|v| percent::decode(v.as_bytes())).unwrap_or_default();
     let mut status = Status::new(code, message);
     if let Some(decoded) = headers.get(GRPC_STATUS_DETAILS).and_then(|v| metadata::decode_base64(v.as_bytes())) {
         status = status.with_details(decoded);
     }
-    Some(status.with_metadata(Metadata::from_headers(headers.clone())))
+    Ok(status.with_metadata(Metadata::from_headers(headers)))
 }
 
 #[cfg(test)]
@@ -91,7 +94,7 @@ mod tests {
         assert_eq!(trailers[GRPC_STATUS], "8");
         assert_eq!(trailers[GRPC_MESSAGE], "100%25 used %E2%98%BA");
 
-        let received = read_status(&trailers).unwrap();
+        let received = read_status(trailers).unwrap();
         assert_eq!(received.code(), Code::ResourceExhausted);
         assert_eq!(received.message(), "100% used ☺");
         assert_eq!(&received.details()[..], &[8, 1]);
@@ -101,9 +104,9 @@ mod tests {
 
     #[test]
     fn missing_or_malformed_grpc_status() {
-        assert!(read_status(&HeaderMap::new()).is_none());
+        assert!(read_status(HeaderMap::new()).is_err());
         let mut trailers = HeaderMap::new();
         trailers.insert(GRPC_STATUS, HeaderValue::from_static("abc"));
-        assert_eq!(read_status(&trailers).unwrap().code(), Code::Unknown);
+        assert_eq!(read_status(trailers).unwrap().code(), Code::Unknown);
     }
 }

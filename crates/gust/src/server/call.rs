@@ -6,12 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
 use super::responder::{drive, SharedStream};
 use super::{CallContext, ResponseSink, ServerConfig};
-use crate::codec::{encode_frame, Encoding, Message};
+use crate::codec::{Encoding, Message};
 use crate::metadata::Metadata;
 use crate::request::Request;
 use crate::status::Status;
@@ -36,8 +35,8 @@ pub struct ServerCall {
     pub(crate) cancellation: CancellationToken,
     pub(crate) deadline: Option<Instant>,
     pub(crate) config: Arc<ServerConfig>,
-    /// `service/method`, for error messages.
-    pub(crate) path: String,
+    /// `/service/method`, for error messages.
+    pub(crate) path: http::uri::PathAndQuery,
 }
 
 impl ServerCall {
@@ -49,11 +48,11 @@ impl ServerCall {
         F: FnOnce(Request<Req>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.run(move |metadata, body, encoding, context, _stream, config| async move {
+        self.run(move |metadata, body, encoding, context, stream, config| async move {
             let (message, compressed) =
                 read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
             let response = handler(Request::from_server(metadata, message, compressed, context.clone())).await?;
-            encode_frame(&response, config.max_send_message_size, context.response_encoding()).map(Some)
+            stream.send_message(&context, response, None, config.max_send_message_size).await
         })
     }
 
@@ -69,8 +68,7 @@ impl ServerCall {
             let (message, compressed) =
                 read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
             let sink = ResponseSink::new(stream, context.clone(), config.max_send_message_size);
-            handler(Request::from_server(metadata, message, compressed, context), sink).await?;
-            Ok(None)
+            handler(Request::from_server(metadata, message, compressed, context), sink).await
         })
     }
 
@@ -82,10 +80,10 @@ impl ServerCall {
         F: FnOnce(Request<Streaming<Req>>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.run(move |metadata, body, encoding, context, _stream, config| async move {
+        self.run(move |metadata, body, encoding, context, stream, config| async move {
             let requests = Streaming::server(body, encoding, config.max_receive_message_size);
             let response = handler(Request::from_server(metadata, requests, false, context.clone())).await?;
-            encode_frame(&response, config.max_send_message_size, context.response_encoding()).map(Some)
+            stream.send_message(&context, response, None, config.max_send_message_size).await
         })
     }
 
@@ -100,14 +98,13 @@ impl ServerCall {
         self.run(move |metadata, body, encoding, context, stream, config| async move {
             let requests = Streaming::server(body, encoding, config.max_receive_message_size);
             let sink = ResponseSink::new(stream, context.clone(), config.max_send_message_size);
-            handler(Request::from_server(metadata, requests, false, context), sink).await?;
-            Ok(None)
+            handler(Request::from_server(metadata, requests, false, context), sink).await
         })
     }
 
     /// Ends the call with UNIMPLEMENTED: the service has no such method.
     pub fn unimplemented(self) -> CallFuture {
-        let message = format!("unknown method {}", self.path);
+        let message = format!("unknown method {}", self.path.as_str().trim_start_matches('/'));
         self.run(move |_, _, _, _, _, _| async move { Err(Status::unimplemented(message)) })
     }
 
@@ -115,7 +112,7 @@ impl ServerCall {
     fn run<W, Fut>(self, work: W) -> CallFuture
     where
         W: FnOnce(Metadata, RecvBody, Option<Encoding>, CallContext, SharedStream, Arc<ServerConfig>) -> Fut,
-        Fut: Future<Output = Result<Option<Bytes>, Status>> + Send + 'static,
+        Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
         let ServerCall { metadata, body, encoding, stream, context, cancellation, deadline, config, .. } = self;
         let work = work(metadata, body, encoding, context.clone(), stream.clone(), config);

@@ -1,6 +1,7 @@
 //! Serves one client connection: accepts its streams and runs a task per call.
 
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -37,6 +38,10 @@ where
         }
     };
     let calls = scope.stopped.child_token();
+    // Made once: each `cancelled()` future registers with the server-wide
+    // token when first polled, which takes that token's lock.
+    let mut drain_signal = pin!(scope.draining.cancelled());
+    let mut stop_signal = pin!(scope.stopped.cancelled());
     let mut draining = false;
     loop {
         tokio::select! {
@@ -54,11 +59,11 @@ where
                 }
                 None => break,
             },
-            () = scope.draining.cancelled(), if !draining => {
+            () = &mut drain_signal, if !draining => {
                 draining = true;
                 connection.graceful_shutdown();
             }
-            () = scope.stopped.cancelled() => break,
+            () = &mut stop_signal => break,
         }
     }
 }

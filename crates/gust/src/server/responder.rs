@@ -13,7 +13,7 @@ use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::CallContext;
-use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
+use crate::codec::{encode_frame_into, Encoding, Message, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -23,7 +23,7 @@ use crate::transport::ServerStream;
 /// going out: small messages share DATA frames. (One frame per 16-byte
 /// message costs a frame header each, and h2 clients close connections that
 /// receive floods of tiny frames.)
-const COALESCE_BYTES: usize = 16 * 1024;
+const COALESCE_BYTES: usize = 64 * 1024;
 
 /// The response stream, shared by the call's driver (which watches for
 /// resets, flushes buffered messages whenever the handler waits, and sends
@@ -36,7 +36,11 @@ pub(crate) struct SharedStream(Arc<Mutex<Outbound>>);
 /// The response stream with the messages not yet handed to HTTP/2.
 pub(crate) struct Outbound {
     pub(crate) stream: ServerStream,
-    /// Encoded messages waiting to go out together.
+    /// The encoding of the response's messages, fixed when the headers went
+    /// out (`None` before, or when the response is not compressed).
+    encoding: Option<Encoding>,
+    /// Encoded messages waiting to go out together; messages are encoded
+    /// straight into it.
     pending: BytesMut,
     /// What is being handed to HTTP/2 now, as flow control allows.
     sending: Bytes,
@@ -55,26 +59,14 @@ impl Outbound {
             ready!(self.stream.poll_send(cx, &mut self.sending))?;
         }
     }
-}
-
-impl SharedStream {
-    pub(crate) fn new(stream: ServerStream) -> SharedStream {
-        SharedStream(Arc::new(Mutex::new(Outbound { stream, pending: BytesMut::new(), sending: Bytes::new() })))
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Outbound> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 
     /// Sends the response headers with the context's initial metadata and
-    /// encoding, unless they went out already; returns the encoding the
-    /// response messages use.
-    pub(crate) fn ensure_headers(&self, context: &CallContext) -> Result<Option<Encoding>, Status> {
-        let encoding = context.response_encoding();
-        let stream = &mut self.lock().stream;
-        if stream.headers_sent() {
-            return Ok(encoding);
+    /// encoding, unless they went out already.
+    fn ensure_headers(&mut self, context: &CallContext) -> Result<(), Status> {
+        if self.stream.headers_sent() {
+            return Ok(());
         }
+        let encoding = context.response_encoding();
         let mut headers = HeaderMap::new();
         headers.insert(protocol::CONTENT_TYPE, protocol::GRPC_CONTENT_TYPE);
         if let Some(encoding) = encoding {
@@ -82,17 +74,44 @@ impl SharedStream {
         }
         headers.insert(protocol::GRPC_ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
         context.take_initial_metadata().write_to(&mut headers);
-        stream.send_headers(StatusCode::OK, headers, false)?;
-        Ok(encoding)
+        self.stream.send_headers(StatusCode::OK, headers, false)?;
+        self.encoding = encoding;
+        Ok(())
+    }
+}
+
+impl SharedStream {
+    pub(crate) fn new(stream: ServerStream) -> SharedStream {
+        let outbound = Outbound { stream, encoding: None, pending: BytesMut::new(), sending: Bytes::new() };
+        SharedStream(Arc::new(Mutex::new(outbound)))
     }
 
-    /// Sends one encoded message. Small messages are buffered to share DATA
-    /// frames; once enough are buffered this waits for them to go out (and so
-    /// for flow-control window): the buffer stays bounded.
-    pub(crate) async fn send_frame(&self, frame: Bytes) -> Result<(), Status> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Outbound> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends the response headers now, unless they went out already.
+    pub(crate) fn ensure_headers(&self, context: &CallContext) -> Result<(), Status> {
+        self.lock().ensure_headers(context)
+    }
+
+    /// Sends one message, after the response headers if they have not gone
+    /// out yet; `compress: Some(false)` sends it uncompressed whatever the
+    /// response's encoding. Small messages are buffered to share DATA frames;
+    /// once enough are buffered this waits for them to go out (and so for
+    /// flow-control window): the buffer stays bounded.
+    pub(crate) async fn send_message<M: Message>(
+        &self,
+        context: &CallContext,
+        message: M,
+        compress: Option<bool>,
+        max_len: usize,
+    ) -> Result<(), Status> {
         let full = {
             let mut outbound = self.lock();
-            outbound.pending.extend_from_slice(&frame);
+            outbound.ensure_headers(context)?;
+            let encoding = outbound.encoding.filter(|_| compress != Some(false));
+            encode_frame_into(&message, max_len, encoding, &mut outbound.pending)?;
             outbound.pending.len() >= COALESCE_BYTES
         };
         if full {
@@ -108,9 +127,18 @@ impl SharedStream {
 
     /// Ends the response with `status`: in trailers after the headers, or as
     /// a Trailers-Only response if no headers went out.
+    ///
+    /// Messages still buffered are dropped. A message already partly handed
+    /// to HTTP/2 (the deadline passed while flow control held it back)
+    /// cannot be followed by trailers, as the peer would read a cut message:
+    /// that is an error, and the caller resets the stream.
     pub(crate) fn send_status(&self, context: &CallContext, mut status: Status) -> Result<(), Status> {
         status.metadata_mut().extend(context.take_trailing_metadata());
-        let stream = &mut self.lock().stream;
+        let outbound = &mut *self.lock();
+        if !outbound.sending.is_empty() {
+            return Err(Status::cancelled("a response message was cut short"));
+        }
+        let stream = &mut outbound.stream;
         if stream.headers_sent() {
             let mut trailers = HeaderMap::new();
             protocol::write_status(&status, &mut trailers);
@@ -139,8 +167,8 @@ pub(crate) fn send_trailers_only(
 
 /// How a call's handler phase ended.
 enum Outcome {
-    /// The handler returned: maybe a final encoded message, or an error status.
-    Finished(Result<Option<Bytes>, Status>),
+    /// The handler returned (its messages are sent or buffered), or failed.
+    Finished(Result<(), Status>),
     /// The client reset the stream: nobody is listening any more.
     Reset(Status),
     /// The deadline passed before the handler finished.
@@ -149,14 +177,14 @@ enum Outcome {
     ShutDown,
 }
 
-/// Runs `work` (decode, handler, encode) for a call to completion and sends
-/// the response's end.
+/// Runs `work` (decode, handler, encode) for a call to completion, then
+/// sends what it left buffered and the response's end.
 pub(crate) async fn drive(
     stream: SharedStream,
     context: CallContext,
     cancellation: tokio_util::sync::CancellationToken,
     deadline: Option<Instant>,
-    work: impl Future<Output = Result<Option<Bytes>, Status>>,
+    work: impl Future<Output = Result<(), Status>>,
 ) {
     let outcome = {
         let mut work = pin!(AssertUnwindSafe(work).catch_unwind());
@@ -200,16 +228,8 @@ pub(crate) async fn drive(
     let result = match outcome {
         Outcome::Finished(result) => {
             let respond = async {
-                let status = match result {
-                    Ok(Some(frame)) => {
-                        stream.ensure_headers(&context)?;
-                        stream.send_frame(frame).await?;
-                        Status::ok()
-                    }
-                    Ok(None) => Status::ok(),
-                    Err(status) => status,
-                };
                 stream.flush().await?;
+                let status = result.err().unwrap_or_else(Status::ok);
                 stream.send_status(&context, status)
             };
             // A client that stops reading must not hold the call forever:

@@ -68,7 +68,10 @@ impl Router {
                 }
             },
         };
-        let path = head.uri.path();
+        let Some(path_and_query) = head.uri.path_and_query() else {
+            return reject(&mut stream, Status::unimplemented("request without a method path"));
+        };
+        let path = path_and_query.path();
         let Some((service_name, method)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else {
             return reject(&mut stream, Status::unimplemented(format!("malformed method path {path:?}")));
         };
@@ -79,7 +82,7 @@ impl Router {
         let accept_encoding = head.headers.get(protocol::GRPC_ACCEPT_ENCODING).cloned();
         let context = CallContext::new(deadline, accept_encoding, cancellation.clone(), peer);
         let call = ServerCall {
-            path: path[1..].to_owned(),
+            path: path_and_query.clone(),
             metadata: Metadata::from_headers(head.headers),
             body,
             encoding,
@@ -89,8 +92,7 @@ impl Router {
             deadline,
             config,
         };
-        let method = method.to_owned();
-        service.call(&method, call).await;
+        service.call(method, call).await;
     }
 }
 

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use super::responder::SharedStream;
 use super::CallContext;
-use crate::codec::{encode_frame, Message, OutboundMessage};
+use crate::codec::{Message, OutboundMessage};
 use crate::status::Status;
 
 /// Where a streaming handler sends its responses: `sink.send(msg).await?`.
@@ -29,15 +29,13 @@ impl<M: Message> ResponseSink<M> {
     /// first one.
     pub async fn send(&mut self, message: impl OutboundMessage<Message = M>) -> Result<(), Status> {
         let outgoing = message.into_outgoing();
-        let encoding = self.stream.ensure_headers(&self.context)?.filter(|_| outgoing.compress != Some(false));
-        let frame = encode_frame(&outgoing.message, self.max_send_message_size, encoding)?;
-        self.stream.send_frame(frame).await
+        self.stream.send_message(&self.context, outgoing.message, outgoing.compress, self.max_send_message_size).await
     }
 
     /// Sends the response headers (with the context's initial metadata) now
     /// rather than with the first message; does nothing once they went out.
     pub fn send_headers(&mut self) -> Result<(), Status> {
-        self.stream.ensure_headers(&self.context).map(drop)
+        self.stream.ensure_headers(&self.context)
     }
 
     /// The call's context (deadline, cancellation, metadata).

@@ -1,8 +1,11 @@
 //! The client side of the transport: one HTTP/2 connection on which calls
 //! open streams.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -10,9 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::{status_from_h2, Http2Settings, RecvBody, SendBody};
 use crate::status::Status;
 
-/// A client HTTP/2 connection; cheap to clone, every clone opens streams on
-/// the same connection.
-#[derive(Clone)]
+/// A client HTTP/2 connection, on which calls open streams.
 pub(crate) struct ClientConnection {
     sender: h2::client::SendRequest<Bytes>,
     /// Set when the connection's driver stops: the connection is unusable.
@@ -59,18 +60,28 @@ impl ClientConnection {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Opens a stream with `request` as its headers; waits while the server's
-    /// stream limit is reached. An error here means nothing reached the server.
-    pub(crate) async fn open(
+    /// Opens a stream with `request` as its headers, without waiting: when
+    /// the server's stream limit is reached the stream waits in HTTP/2's
+    /// queue and its response with it. An error here means nothing reached
+    /// the server.
+    ///
+    /// Every call opens its stream through this one handle (a clone of
+    /// h2's handle costs a lock on the connection, and so does dropping it).
+    /// The handle is only ever polled with a no-op waker: when it is not
+    /// ready (it has its own stream queued), this stream goes through a fresh
+    /// handle, which always is, so no caller waits on a wake-up that another
+    /// caller's poll replaced.
+    pub(crate) fn open(
         &mut self,
         request: http::Request<()>,
         end_of_stream: bool,
     ) -> Result<(ResponseHead, SendBody), Status> {
-        let mut sender = std::future::poll_fn(|cx| self.sender.poll_ready(cx))
-            .await
-            .map(|()| self.sender.clone())
-            .map_err(|error| self.fail(error))?;
-        let (response, send) = sender.send_request(request, end_of_stream).map_err(|error| self.fail(error))?;
+        let opened = match self.sender.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => self.sender.send_request(request, end_of_stream),
+            Poll::Ready(Err(error)) => Err(error),
+            Poll::Pending => self.sender.clone().send_request(request, end_of_stream),
+        };
+        let (response, send) = opened.map_err(|error| self.fail(error))?;
         Ok((ResponseHead { response }, SendBody::new(send)))
     }
 
@@ -83,10 +94,13 @@ impl ClientConnection {
 }
 
 impl ResponseHead {
-    /// Waits for the response headers.
-    pub(crate) async fn receive(self) -> Result<(http::response::Parts, RecvBody), Status> {
-        let response = self.response.await.map_err(status_from_h2)?;
+    /// Polls for the response headers.
+    pub(crate) fn poll_receive(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(http::response::Parts, RecvBody), Status>> {
+        let response = std::task::ready!(Pin::new(&mut self.response).poll(cx)).map_err(status_from_h2)?;
         let (head, body) = response.into_parts();
-        Ok((head, RecvBody::new(body)))
+        Poll::Ready(Ok((head, RecvBody::new(body))))
     }
 }
