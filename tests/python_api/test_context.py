@@ -253,7 +253,9 @@ def test_time_remaining_and_peer(pair):
     call(b"deadline", timeout=100)
     call(b"none")
     remaining, peer, active = seen[b"deadline"]
-    assert 0 < remaining <= 100
+    # grpcio's client rounds the grpc-timeout it sends up (to a value that
+    # compresses well), so a server may see a little more than was asked.
+    assert 0 < remaining <= 101
     assert active
     assert peer.startswith(("ipv4:", "ipv6:"))
     assert int(peer.rsplit(":", 1)[1]) > 0
