@@ -4,8 +4,9 @@
 #   2. the Rust tests of the whole workspace
 #   3. the examples' binaries and the Python package gust (crates/gust-python,
 #      built into .venv by scripts/build-python.sh), then the Python tests:
-#      interoperability with grpcio (tests/python) and gust's grpcio API
-#      (tests/python_api)
+#      interoperability with grpcio (tests/python), gust's grpcio API
+#      (tests/python_api), and the standard services (health, reflection)
+#      against grpcio's own clients (tests/services)
 #   4. the standard gRPC interop cases against grpcio and grpc-js, both ways
 #      (scripts/interop.sh, which rewrites interop/MATRIX.md)
 # Extra arguments go to pytest (e.g. scripts/test.sh -k fibonacci).
@@ -18,5 +19,5 @@ cargo test --workspace
 cargo build -p gust-examples --bins
 scripts/build-python.sh
 export GUST_BIN_DIR="${GUST_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/debug}"
-.venv/bin/python -m pytest -p no:cacheprovider tests/python tests/python_api -q "$@"
+.venv/bin/python -m pytest -p no:cacheprovider tests/python tests/python_api tests/services -q "$@"
 scripts/interop.sh

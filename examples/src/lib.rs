@@ -54,9 +54,17 @@ pub fn input(prompt: &str) -> Option<String> {
 /// Serves `server` on `--addr` (default `default_addr`) until Ctrl-C or
 /// SIGTERM, announcing the address.
 pub async fn serve(server: gust::server::ServerBuilder, default_addr: &str) -> std::io::Result<()> {
+    serve_until(server, default_addr, gust::server::shutdown_signal()).await
+}
+
+/// Like [`serve`], with the graceful shutdown starting when `signal` resolves.
+pub async fn serve_until(
+    server: gust::server::ServerBuilder,
+    default_addr: &str,
+    signal: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     let addr = flag("--addr").unwrap_or_else(|| default_addr.to_owned());
     let server = server.bind(addr.as_str()).await?;
-    let signal = gust::server::shutdown_signal();
     println!("listening on {}", server.local_addr());
     server.serve_with_shutdown(signal).await
 }

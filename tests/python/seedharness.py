@@ -10,6 +10,7 @@ would otherwise silently answer in place of the one under test.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -58,8 +59,15 @@ def port_in_use(port: int) -> bool:
     return _accepts("127.0.0.1", port) or _accepts("::1", port)
 
 
+#: What a gust example server prints once it listens (examples/src/lib.rs).
+_ANNOUNCEMENT = re.compile(r"^listening on \S*:(\d+)$", re.MULTILINE)
+
+
 class Server:
     """A server process under test, used as a context manager.
+
+    With `port` 0 the server picks a free port and announces it (`listening
+    on HOST:PORT`); `port` is then set from that line.
 
     Its stdout and stderr go to files in `log_dir`, read with `stdout()` and
     `stderr()` once the server has been stopped (leaving the `with` block stops
@@ -103,13 +111,21 @@ class Server:
                 raise RuntimeError(
                     f"{self.name} exited with {self.proc.returncode} before listening "
                     f"on port {self.port}\n{self.logs()}")
-            if port_in_use(self.port):
+            if self.port == 0:
+                self.port = self._announced_port()
+            if self.port and port_in_use(self.port):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"{self.name} did not listen on port {self.port} within "
                     f"{START_DEADLINE_S} s\n{self.logs()}")
             time.sleep(0.05)
+
+    def _announced_port(self) -> int:
+        """The port in the `listening on HOST:PORT` line of a server started on
+        port 0 (any free port), as gust's example servers print; 0 until then."""
+        match = _ANNOUNCEMENT.search(self.out_path.read_text(errors="replace"))
+        return int(match.group(1)) if match else 0
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::{check, generator::GustGenerator, Error};
+use crate::{check, descriptors, generator::GustGenerator, Error};
 
 /// Options for one code generation run; start from [`crate::configure`].
 ///
@@ -99,7 +99,9 @@ impl Builder {
 
     /// Generates Rust for `protos` and everything they import: one file per
     /// protobuf package, named after it (`fibonacci.rs`, `foo.bar.rs`; `_.rs`
-    /// for the empty package), holding prost messages and gust services.
+    /// for the empty package), holding prost messages and gust services. The
+    /// file of a package with services also holds `FILE_DESCRIPTOR_SET`, the
+    /// encoded descriptors of its files and their imports, for reflection.
     ///
     /// `protos` are paths to the files, under one of the include directories,
     /// or names relative to one of them. Nothing is written if any file has
@@ -142,12 +144,11 @@ impl Builder {
 
         let mut config = prost_build::Config::new();
         config.out_dir(&out_dir);
-        if self.build_server || self.build_client {
-            config.service_generator(Box::new(GustGenerator {
-                server: self.build_server,
-                client: self.build_client,
-            }));
-        }
+        config.service_generator(Box::new(GustGenerator {
+            server: self.build_server,
+            client: self.build_client,
+            descriptor_sets: descriptors::per_package(&files),
+        }));
         config
             .compile_fds(files)
             .map_err(|error| Error::io(&out_dir, error))?;

@@ -35,7 +35,11 @@
 //! - `XxxServer<T>`, which registers an implementation with a gust server;
 //! - `XxxClient`, with one async method per rpc, taking the message (or a
 //!   stream of them) or a `Request`, and returning a `Response` (a
-//!   `Streaming` of responses for server-streaming and bidirectional rpcs).
+//!   `Streaming` of responses for server-streaming and bidirectional rpcs);
+//!
+//! and once per package with services, `FILE_DESCRIPTOR_SET: &[u8]`: the
+//! encoded `FileDescriptorSet` of the package's files and their transitive
+//! imports, which `gust_services::reflection` serves.
 //!
 //! Rust names follow Rust conventions (`SayHello` becomes `say_hello`); the
 //! names on the wire stay those of the `.proto` file. Comments on services and
@@ -48,6 +52,7 @@
 mod builder;
 mod check;
 mod client;
+mod descriptors;
 mod error;
 mod generator;
 pub mod python;

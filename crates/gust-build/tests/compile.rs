@@ -271,6 +271,15 @@ fn descriptor_set_is_written_relative_to_out_dir() {
 }
 
 #[test]
+fn packages_with_services_embed_their_descriptors() {
+    let project = shop();
+    project.compile(project.builder().build_server(false).build_client(false), "shop.proto").unwrap();
+    assert_contains(&project.generated("shop.v1.rs"), "pub const FILE_DESCRIPTOR_SET: &[u8] = b\"");
+    // A package without services is described by the sets that import it.
+    assert!(!project.generated("common.rs").contains("FILE_DESCRIPTOR_SET"));
+}
+
+#[test]
 fn syntax_error_reports_file_line_and_column() {
     let project = Project::new(&[(
         "bad.proto",
