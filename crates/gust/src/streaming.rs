@@ -10,7 +10,7 @@ use futures_core::Stream;
 use tokio::time::Sleep;
 
 use crate::client::{check_head, ReceivedHead, RequestPump};
-use crate::codec::{decode_frame, Encoding, FrameDecoder, Message};
+use crate::codec::{Encoding, FrameDecoder, Message};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -195,14 +195,11 @@ impl<M: Message> Streaming<M> {
             return self.fail(Status::internal("stream has no body"));
         };
         while self.state == State::Body {
-            match self.decoder.next_frame() {
+            match self.decoder.next_message(self.encoding, self.max_message_size) {
                 Err(status) => return self.fail(status),
-                Ok(Some(frame)) => {
-                    self.last_compressed = frame.compressed;
-                    return match decode_frame(frame, self.encoding, self.max_message_size) {
-                        Ok(message) => Poll::Ready(Ok(Some(message))),
-                        Err(status) => self.fail(status),
-                    };
+                Ok(Some((message, compressed))) => {
+                    self.last_compressed = compressed;
+                    return Poll::Ready(Ok(Some(message)));
                 }
                 Ok(None) => {}
             }

@@ -126,6 +126,36 @@ impl FrameDecoder {
         Ok(Some(Frame { compressed, payload: self.rest.split_to(len) }))
     }
 
+    /// The next whole message, decoded, and whether it arrived compressed.
+    /// An uncompressed message that lies whole in the last chunk is decoded
+    /// in place, without taking a slice of the chunk for it (a reference
+    /// count up and down per message); any other goes through
+    /// [`FrameDecoder::next_frame`].
+    pub(crate) fn next_message<M: Message>(
+        &mut self,
+        encoding: Option<Encoding>,
+        max_len: usize,
+    ) -> Result<Option<(M, bool)>, Status> {
+        if self.partial.is_empty() && self.rest.len() >= HEADER_LEN {
+            let (compressed, len) = self.parse_prefix(&self.rest[..HEADER_LEN])?;
+            if !compressed && self.rest.len() >= HEADER_LEN + len {
+                self.rest.advance(HEADER_LEN);
+                let before = self.rest.len();
+                let decoded = M::decode_prefix(&mut self.rest, len);
+                // A message that failed to decode may have left bytes of its own.
+                self.rest.advance(len - (before - self.rest.len()));
+                return decoded.map(|message| Some((message, false)));
+            }
+        }
+        match self.next_frame()? {
+            Some(frame) => {
+                let compressed = frame.compressed;
+                super::decode_frame(frame, encoding, max_len).map(|message| Some((message, compressed)))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Moves bytes from the last chunk to the split message until it is whole.
     fn complete_partial(&mut self) -> Result<Option<Frame>, Status> {
         if self.partial.len() < HEADER_LEN {
@@ -234,6 +264,34 @@ mod tests {
         let got = frames(&mut decoder);
         assert_eq!(got.len(), 3);
         assert!(got.iter().all(|frame| range.contains(&frame.payload.as_ptr())), "a message was copied");
+    }
+
+    #[test]
+    fn messages_decode_in_place_split_or_compressed() {
+        let plain = encode_frame(&"in place".to_string(), 100, None).unwrap();
+        let split = encode_frame(&"split".to_string(), 100, None).unwrap();
+        let zipped = encode_frame(&"zipped ".repeat(10), 1000, Some(Encoding::Gzip)).unwrap();
+        let wire = [plain.to_vec(), zipped.to_vec(), split.to_vec()].concat();
+        let cut = wire.len() - 3;
+        let mut decoder = FrameDecoder::new(1000);
+        let mut got = Vec::new();
+        for chunk in [&wire[..cut], &wire[cut..]] {
+            decoder.push(Bytes::copy_from_slice(chunk));
+            while let Some(message) = decoder.next_message::<String>(Some(Encoding::Gzip), 1000).unwrap() {
+                got.push(message);
+            }
+        }
+        decoder.finish().unwrap();
+        let expected = [("in place".to_string(), false), ("zipped ".repeat(10), true), ("split".to_string(), false)];
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_message_that_does_not_decode_is_an_error() {
+        let mut decoder = FrameDecoder::new(100);
+        decoder.push(Bytes::from_static(&[0, 0, 0, 0, 2, 0x0a, 0x05]));
+        assert_eq!(decoder.next_message::<String>(None, 100).unwrap_err().code(), crate::Code::Internal);
+        decoder.finish().unwrap();
     }
 
     #[test]

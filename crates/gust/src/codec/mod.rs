@@ -25,6 +25,12 @@ pub trait Message: Send + Sized + 'static {
     fn encode_to(&self, buf: &mut BytesMut);
     /// Decodes one message from its complete encoding.
     fn decode_from(buf: Bytes) -> Result<Self, Status>;
+    /// Decodes one message from the first `len` bytes of `buf`, consuming
+    /// them. The default takes them as a slice for [`Message::decode_from`];
+    /// prost messages decode them in place.
+    fn decode_prefix(buf: &mut Bytes, len: usize) -> Result<Self, Status> {
+        Self::decode_from(buf.split_to(len))
+    }
 }
 
 impl<T: prost::Message + Default + Send + 'static> Message for T {
@@ -40,9 +46,16 @@ impl<T: prost::Message + Default + Send + 'static> Message for T {
     }
 
     fn decode_from(buf: Bytes) -> Result<Self, Status> {
-        <T as prost::Message>::decode(buf)
-            .map_err(|error| Status::internal(format!("failed to decode message: {error}")))
+        <T as prost::Message>::decode(buf).map_err(decode_error)
     }
+
+    fn decode_prefix(buf: &mut Bytes, len: usize) -> Result<Self, Status> {
+        <T as prost::Message>::decode(bytes::Buf::take(buf, len)).map_err(decode_error)
+    }
+}
+
+fn decode_error(error: prost::DecodeError) -> Status {
+    Status::internal(format!("failed to decode message: {error}"))
 }
 
 /// Decodes a received message, decompressing it first if its compressed flag
