@@ -16,7 +16,7 @@ use crate::protocol;
 use crate::request::CallOptions;
 use crate::server::DEFAULT_MAX_RECEIVE_MESSAGE_SIZE;
 use crate::status::Status;
-use crate::transport::{ClientConnection, Http2Settings, ResponseHead, SendBody};
+use crate::transport::{ClientConnection, ClientTls, Http2Settings, ResponseHead, SendBody, TlsConnector};
 
 /// A client's connection to one server, shared by all calls made on it.
 /// Cheap to clone: clones share the connection.
@@ -38,6 +38,8 @@ struct ChannelInner {
     host: String,
     port: u16,
     config: ChannelConfig,
+    /// Set for `https` channels.
+    tls: Option<TlsConnector>,
     /// The live connection, if any.
     connection: Mutex<Option<ClientConnection>>,
     /// Held while dialing, so concurrent calls wait for one new connection
@@ -76,6 +78,7 @@ impl Default for ChannelConfig {
 pub struct ChannelBuilder {
     uri: String,
     config: ChannelConfig,
+    tls: Option<ClientTls>,
 }
 
 impl ChannelBuilder {
@@ -117,23 +120,38 @@ impl ChannelBuilder {
         self
     }
 
+    /// TLS settings for an `https://` URI (a URI without a scheme then means
+    /// `https`). Without them, `https://` trusts the system's roots.
+    pub fn tls(mut self, tls: ClientTls) -> ChannelBuilder {
+        self.tls = Some(tls);
+        self
+    }
+
     /// The channel, connecting on its first call.
     pub fn connect_lazy(self) -> Result<Channel, Error> {
         let uri: Uri = self.uri.parse().map_err(|e| Error::invalid_uri(&self.uri, e))?;
-        let scheme = match uri.scheme_str() {
-            Some("http") | None => Scheme::HTTP,
-            Some("https") => return Err(Error::invalid_uri(&self.uri, "TLS (https) is not supported yet")),
-            Some(other) => return Err(Error::invalid_uri(&self.uri, format!("unsupported scheme {other}"))),
+        let scheme = match (uri.scheme_str(), &self.tls) {
+            (Some("http"), Some(_)) => {
+                return Err(Error::invalid_uri(&self.uri, "TLS settings were given for an http:// URI: use https://"))
+            }
+            (Some("http"), None) | (None, None) => Scheme::HTTP,
+            (Some("https"), _) | (None, Some(_)) => Scheme::HTTPS,
+            (Some(other), _) => return Err(Error::invalid_uri(&self.uri, format!("unsupported scheme {other}"))),
         };
         let authority = uri.authority().cloned().ok_or_else(|| Error::invalid_uri(&self.uri, "no host"))?;
         let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
-        let port = authority.port_u16().unwrap_or(80);
+        let tls = match scheme == Scheme::HTTPS {
+            true => Some(self.tls.unwrap_or_default().connector(&host)?),
+            false => None,
+        };
+        let port = authority.port_u16().unwrap_or(if tls.is_some() { 443 } else { 80 });
         let inner = ChannelInner {
             scheme,
             authority,
             host,
             port,
             config: self.config,
+            tls,
             connection: Mutex::new(None),
             dialing: tokio::sync::Mutex::new(()),
         };
@@ -149,10 +167,11 @@ impl ChannelBuilder {
 }
 
 impl Channel {
-    /// Starts configuring a channel to `uri` (`http://host:port`; the scheme
-    /// may be left out).
+    /// Starts configuring a channel to `uri`: `http://host:port`, or
+    /// `https://host:port` for TLS (see [`ChannelBuilder::tls`]); without a
+    /// scheme, `http`.
     pub fn builder(uri: impl Into<String>) -> ChannelBuilder {
-        ChannelBuilder { uri: uri.into(), config: ChannelConfig::default() }
+        ChannelBuilder { uri: uri.into(), config: ChannelConfig::default(), tls: None }
     }
 
     /// A channel to `uri` that connects on its first call.
@@ -268,7 +287,14 @@ impl Channel {
                     if let Err(error) = socket.set_nodelay(true) {
                         tracing::debug!(%error, "could not set TCP_NODELAY");
                     }
-                    return ClientConnection::handshake(socket, &self.inner.config.http2).await;
+                    let http2 = &self.inner.config.http2;
+                    return match &self.inner.tls {
+                        None => ClientConnection::handshake(socket, http2).await,
+                        Some(tls) => {
+                            let stream = tls.connect(socket, http2.handshake_timeout).await?;
+                            ClientConnection::handshake(stream, http2).await
+                        }
+                    };
                 }
                 Err(error) => last_error = Some(error),
             }

@@ -5,6 +5,7 @@ mod call;
 mod channel;
 mod pump;
 
+pub use crate::transport::ClientTls;
 pub(crate) use call::{PendingHead, ReceivedHead};
 pub use channel::{Channel, ChannelBuilder};
 pub(crate) use pump::RequestPump;

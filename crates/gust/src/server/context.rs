@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::codec::Encoding;
 
 use crate::metadata::Metadata;
+use crate::transport::Peer;
 
 /// The server-side context of one call, reached through
 /// [`Request::context`](crate::Request::context).
@@ -33,7 +34,7 @@ struct ContextInner {
     /// The client's `grpc-accept-encoding`.
     accept_encoding: Option<HeaderValue>,
     cancellation: CancellationToken,
-    peer: Option<SocketAddr>,
+    peer: Peer,
     response: Mutex<ResponseMetadata>,
 }
 
@@ -55,7 +56,7 @@ impl CallContext {
         deadline: Option<Instant>,
         accept_encoding: Option<HeaderValue>,
         cancellation: CancellationToken,
-        peer: Option<SocketAddr>,
+        peer: Peer,
     ) -> CallContext {
         let inner = ContextInner { deadline, accept_encoding, cancellation, peer, response: Mutex::default() };
         CallContext { inner: Some(Arc::new(inner)) }
@@ -86,7 +87,15 @@ impl CallContext {
 
     /// The address of the client.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.inner.as_ref()?.peer
+        self.inner.as_ref()?.peer.addr
+    }
+
+    /// The certificate chain the client presented over TLS, leaf first, each
+    /// certificate in DER; `None` without TLS or when the client sent none
+    /// (mutual TLS: see [`ServerTls::client_ca_pem`](crate::server::ServerTls::client_ca_pem)).
+    /// Only certificates the server verified against its client CA get here.
+    pub fn peer_certificates(&self) -> Option<&[Vec<u8>]> {
+        self.inner.as_ref()?.peer.certificates.as_deref()
     }
 
     /// Sets the metadata sent in the response headers. It takes effect if

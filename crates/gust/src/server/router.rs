@@ -2,7 +2,6 @@
 //! request headers, then dispatch by path.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,7 +14,7 @@ use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
-use crate::transport::{AcceptedStream, ServerStream};
+use crate::transport::{AcceptedStream, Peer, ServerStream};
 
 /// The services of a server, by fully qualified name.
 #[derive(Default)]
@@ -34,7 +33,7 @@ impl Router {
         accepted: AcceptedStream,
         config: Arc<ServerConfig>,
         connection_cancellation: &CancellationToken,
-        peer: Option<SocketAddr>,
+        peer: Peer,
     ) {
         let AcceptedStream { head, body, mut stream } = accepted;
         if head.method != Method::POST {
