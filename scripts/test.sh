@@ -5,7 +5,7 @@
 #   3. the examples' binaries and the Python package gust (crates/gust-python,
 #      built into .venv by scripts/build-python.sh), then the Python tests:
 #      interoperability with grpcio (tests/python) and gust's grpcio API
-#      (tests/python_api)
+#      (tests/python_api), and TLS with grpcio both ways (tests/tls)
 #   4. the standard gRPC interop cases against grpcio and grpc-js, both ways
 #      (scripts/interop.sh, which rewrites interop/MATRIX.md)
 # Extra arguments go to pytest (e.g. scripts/test.sh -k fibonacci).
@@ -18,5 +18,5 @@ cargo test --workspace
 cargo build -p gust-examples --bins
 scripts/build-python.sh
 export GUST_BIN_DIR="${GUST_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/debug}"
-.venv/bin/python -m pytest -p no:cacheprovider tests/python tests/python_api -q "$@"
+.venv/bin/python -m pytest -p no:cacheprovider tests/python tests/python_api tests/tls -q "$@"
 scripts/interop.sh

@@ -81,8 +81,9 @@ fn add_roots(roots: &mut RootCertStore, pem: &[u8], what: &str) -> Result<(), Er
 /// let builder = gust::Server::builder().tls(tls)?;
 /// # Ok(()) }
 /// ```
+#[derive(Clone)]
 pub struct ServerTls {
-    identity: Identity,
+    identity: Arc<Identity>,
     /// CAs of client certificates; `None`: client certificates are not asked for.
     client_roots: Option<RootCertStore>,
     require_client_auth: bool,
@@ -93,7 +94,7 @@ impl ServerTls {
     /// PKCS#1 or SEC1), in PEM. Fails if either does not parse or the key is
     /// not the leaf certificate's.
     pub fn from_pem(cert_chain_pem: impl AsRef<[u8]>, key_pem: impl AsRef<[u8]>) -> Result<ServerTls, Error> {
-        let identity = Identity::from_pem(cert_chain_pem.as_ref(), key_pem.as_ref())?;
+        let identity = Arc::new(Identity::from_pem(cert_chain_pem.as_ref(), key_pem.as_ref())?);
         Ok(ServerTls { identity, client_roots: None, require_client_auth: false })
     }
 
