@@ -9,6 +9,8 @@ use http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use http::{HeaderMap, HeaderValue, Method};
 use tokio::net::TcpStream;
 
+use super::credentials::{BearerCredentials, StaticToken, TokenSource};
+use super::interceptor::{ClientInterceptor, Interceptors};
 use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::error::Error;
 use crate::metadata::Metadata;
@@ -40,6 +42,8 @@ struct ChannelInner {
     config: ChannelConfig,
     /// Set for `https` channels.
     tls: Option<TlsConnector>,
+    /// Run on every call before it is sent (credentials last).
+    interceptors: Interceptors,
     /// The live connection, if any.
     connection: Mutex<Option<ClientConnection>>,
     /// Held while dialing, so concurrent calls wait for one new connection
@@ -79,6 +83,10 @@ pub struct ChannelBuilder {
     uri: String,
     config: ChannelConfig,
     tls: Option<ClientTls>,
+    interceptors: Interceptors,
+    /// Empty, or the one interceptor that adds the call credentials.
+    credentials: Interceptors,
+    allow_insecure_credentials: bool,
 }
 
 impl ChannelBuilder {
@@ -127,6 +135,36 @@ impl ChannelBuilder {
         self
     }
 
+    /// Runs `interceptor` on every call before it is sent, after the ones
+    /// added before it. See [`ClientInterceptor`].
+    pub fn intercept(mut self, interceptor: impl ClientInterceptor) -> ChannelBuilder {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Sends `authorization: Bearer <token>` with every call. Needs TLS
+    /// unless [`allow_insecure_credentials`](Self::allow_insecure_credentials).
+    pub fn bearer_token(self, token: impl Into<String>) -> ChannelBuilder {
+        self.token_source(StaticToken(token.into()))
+    }
+
+    /// Asks `source` for a bearer token for every call (see
+    /// [`TokenSource`]); sent as `authorization: Bearer <token>`. Needs TLS
+    /// unless [`allow_insecure_credentials`](Self::allow_insecure_credentials).
+    pub fn token_source(mut self, source: impl TokenSource) -> ChannelBuilder {
+        self.credentials = Interceptors::default();
+        self.credentials.push(Arc::new(BearerCredentials(source)));
+        self
+    }
+
+    /// Lets credentials go over plaintext `http://` (say, to a sidecar on
+    /// localhost). Without it such a channel is refused: anyone on the path
+    /// could read the token.
+    pub fn allow_insecure_credentials(mut self) -> ChannelBuilder {
+        self.allow_insecure_credentials = true;
+        self
+    }
+
     /// The channel, connecting on its first call.
     pub fn connect_lazy(self) -> Result<Channel, Error> {
         let uri: Uri = self.uri.parse().map_err(|e| Error::invalid_uri(&self.uri, e))?;
@@ -144,6 +182,12 @@ impl ChannelBuilder {
             true => Some(self.tls.unwrap_or_default().connector(&host)?),
             false => None,
         };
+        let mut interceptors = self.interceptors;
+        if !self.credentials.is_empty() && tls.is_none() && !self.allow_insecure_credentials {
+            let reason = "call credentials need TLS (https://); allow_insecure_credentials() sends them in plaintext";
+            return Err(Error::invalid_uri(&self.uri, reason));
+        }
+        interceptors.append(self.credentials);
         let port = authority.port_u16().unwrap_or(if tls.is_some() { 443 } else { 80 });
         let inner = ChannelInner {
             scheme,
@@ -152,6 +196,7 @@ impl ChannelBuilder {
             port,
             config: self.config,
             tls,
+            interceptors,
             connection: Mutex::new(None),
             dialing: tokio::sync::Mutex::new(()),
         };
@@ -171,7 +216,14 @@ impl Channel {
     /// `https://host:port` for TLS (see [`ChannelBuilder::tls`]); without a
     /// scheme, `http`.
     pub fn builder(uri: impl Into<String>) -> ChannelBuilder {
-        ChannelBuilder { uri: uri.into(), config: ChannelConfig::default(), tls: None }
+        ChannelBuilder {
+            uri: uri.into(),
+            config: ChannelConfig::default(),
+            tls: None,
+            interceptors: Interceptors::default(),
+            credentials: Interceptors::default(),
+            allow_insecure_credentials: false,
+        }
     }
 
     /// A channel to `uri` that connects on its first call.
@@ -205,6 +257,14 @@ impl Channel {
         options: &CallOptions,
         end_of_stream: bool,
     ) -> Result<(ResponseHead, SendBody), Status> {
+        let intercepted;
+        let metadata = match self.inner.interceptors.is_empty() {
+            true => metadata,
+            false => {
+                intercepted = self.inner.interceptors.run(path, metadata, self.inner.tls.is_some()).await?;
+                &intercepted
+            }
+        };
         let mut connection = self.connection().await?;
         match connection.open(self.request_head(path, metadata, options)?, end_of_stream).await {
             Err(status) if connection.is_closed() => {

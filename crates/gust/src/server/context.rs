@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use http::HeaderValue;
+use http::{Extensions, HeaderValue};
 use tokio_util::sync::CancellationToken;
 
 use crate::codec::Encoding;
@@ -35,6 +35,8 @@ struct ContextInner {
     accept_encoding: Option<HeaderValue>,
     cancellation: CancellationToken,
     peer: Peer,
+    /// What interceptors handed to the handler.
+    extensions: Extensions,
     response: Mutex<ResponseMetadata>,
 }
 
@@ -57,8 +59,10 @@ impl CallContext {
         accept_encoding: Option<HeaderValue>,
         cancellation: CancellationToken,
         peer: Peer,
+        extensions: Extensions,
     ) -> CallContext {
-        let inner = ContextInner { deadline, accept_encoding, cancellation, peer, response: Mutex::default() };
+        let inner =
+            ContextInner { deadline, accept_encoding, cancellation, peer, extensions, response: Mutex::default() };
         CallContext { inner: Some(Arc::new(inner)) }
     }
 
@@ -96,6 +100,14 @@ impl CallContext {
     /// Only certificates the server verified against its client CA get here.
     pub fn peer_certificates(&self) -> Option<&[Vec<u8>]> {
         self.inner.as_ref()?.peer.certificates.as_deref()
+    }
+
+    /// Values the server's interceptors handed to the handler, by type
+    /// (see [`CallHead::extensions_mut`](crate::server::CallHead::extensions_mut));
+    /// empty on the client.
+    pub fn extensions(&self) -> &Extensions {
+        static EMPTY: std::sync::LazyLock<Extensions> = std::sync::LazyLock::new(Extensions::new);
+        self.inner.as_ref().map_or(&EMPTY, |inner| &inner.extensions)
     }
 
     /// Sets the metadata sent in the response headers. It takes effect if

@@ -12,6 +12,7 @@
 mod call;
 mod connection;
 mod context;
+mod interceptor;
 mod responder;
 mod router;
 mod sink;
@@ -19,6 +20,7 @@ mod sink;
 pub use crate::transport::ServerTls;
 pub use call::{CallFuture, ServerCall};
 pub use context::CallContext;
+pub use interceptor::{async_interceptor, CallHead, InterceptFuture, Interceptor};
 pub use sink::ResponseSink;
 
 use std::future::Future;
@@ -80,6 +82,13 @@ impl ServerBuilder {
     /// Adds a service; calls to its name are routed to it.
     pub fn add_service(mut self, service: impl Service) -> ServerBuilder {
         self.router.add(Arc::new(service));
+        self
+    }
+
+    /// Runs `interceptor` before the handler of every call, after the
+    /// interceptors added before it. See [`Interceptor`].
+    pub fn intercept(mut self, interceptor: impl Interceptor) -> ServerBuilder {
+        self.router.add_interceptor(Arc::new(interceptor));
         self
     }
 
