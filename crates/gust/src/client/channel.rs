@@ -214,7 +214,7 @@ impl ChannelBuilder {
 impl Channel {
     /// Starts configuring a channel to `uri`: `http://host:port`, or
     /// `https://host:port` for TLS (see [`ChannelBuilder::tls`]); without a
-    /// scheme, `http`.
+    /// scheme, `http` (`https` when TLS settings are given).
     pub fn builder(uri: impl Into<String>) -> ChannelBuilder {
         ChannelBuilder {
             uri: uri.into(),

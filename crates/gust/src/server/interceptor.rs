@@ -142,7 +142,8 @@ impl CallHead {
 
 /// Runs every interceptor in order until one refuses the call. They run
 /// within the call's deadline; `None` when the server stopped meanwhile
-/// (the call is then dropped without an answer, like any cancelled one).
+/// (the call is then dropped without an answer, like any cancelled one). A
+/// client's reset of the call is noticed once they are done.
 pub(crate) async fn run(
     interceptors: &[Arc<dyn Interceptor>],
     call: &mut CallHead,
