@@ -254,3 +254,16 @@ fn unusable_tls_settings_are_refused_where_they_are_given() {
     let error = Channel::builder("http://127.0.0.1:1").tls(ClientTls::new()).connect_lazy().unwrap_err();
     assert!(error.to_string().contains("https"), "{error}");
 }
+
+#[tokio::test]
+async fn without_a_ca_the_system_roots_are_trusted_and_they_can_be_added_to_one() {
+    let ca = Ca::new("test CA");
+    let server = serve_tls(server_tls(&ca.server(&["127.0.0.1"]))).await;
+    // No system root signed the test CA's certificate.
+    let system_only = Channel::from_uri(&format!("https://127.0.0.1:{}", server.addr.port())).unwrap();
+    let status = unary(&system_only, "hello").await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status}");
+    let both = channel(&server, ClientTls::new().ca_pem(ca.pem()).unwrap().with_system_roots());
+    assert_eq!(unary(&both, "hello").await.unwrap().text, "hello");
+    server.shutdown().await;
+}
