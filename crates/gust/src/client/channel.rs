@@ -184,8 +184,11 @@ impl ChannelBuilder {
         };
         let mut interceptors = self.interceptors;
         if !self.credentials.is_empty() && tls.is_none() && !self.allow_insecure_credentials {
-            let reason = "call credentials need TLS (https://); allow_insecure_credentials() sends them in plaintext";
-            return Err(Error::invalid_uri(&self.uri, reason));
+            let reason = format!(
+                "call credentials need TLS, but {} is plaintext; allow_insecure_credentials() sends them anyway",
+                self.uri
+            );
+            return Err(Error::tls(reason));
         }
         interceptors.append(self.credentials);
         let port = authority.port_u16().unwrap_or(if tls.is_some() { 443 } else { 80 });
