@@ -17,6 +17,8 @@ pub mod fibonacci {
     include!(concat!(env!("OUT_DIR"), "/fibonacci.rs"));
 }
 
+pub mod jwt;
+
 /// The value of `--flag VALUE` among the program's arguments, if given.
 pub fn flag(name: &str) -> Option<String> {
     let mut args = std::env::args().skip_while(|arg| arg != name);

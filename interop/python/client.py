@@ -316,7 +316,7 @@ def _soak(args, fresh_channel):
     failures = []
     for i in range(args.soak_iterations):
         if fresh_channel:
-            with grpc.insecure_channel(args.target, options=args.channel_options) as channel:
+            with open_channel(args) as channel:
                 stub = test_pb2_grpc.TestServiceStub(channel)
                 _soak_one(stub, i, failures)
         else:
@@ -350,6 +350,22 @@ CASES = {f.__name__: f for f in (
 )}
 
 
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def open_channel(args):
+    """A channel to the server as the flags say: plaintext, or TLS."""
+    if not args.use_tls:
+        return grpc.insecure_channel(args.target, options=args.channel_options)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_read(args.ca_file) if args.ca_file else None,
+        private_key=_read(args.client_key_file) if args.client_key_file else None,
+        certificate_chain=_read(args.client_cert_file) if args.client_cert_file else None)
+    return grpc.secure_channel(args.target, credentials, options=args.channel_options)
+
+
 def _describe(err):
     if isinstance(err, grpc.RpcError) and hasattr(err, "code"):
         return f"RPC failed with {err.code().name}: {err.details()!r}"
@@ -362,12 +378,16 @@ def main():
     parser.add_argument("--server_host_override", default=None)
     parser.add_argument("--server_port", type=int, required=True)
     parser.add_argument("--test_case", required=True, help="one of: " + ", ".join(CASES))
-    parser.add_argument("--use_tls", default="false", help="only false is supported")
+    parser.add_argument("--use_tls", default="false", help="true: TLS, trusting --ca_file")
+    parser.add_argument("--ca_file", default=None, help="PEM CA to trust (TLS; default: grpcio's roots)")
+    parser.add_argument("--client_cert_file", default=None, help="PEM certificate chain to present (mutual TLS)")
+    parser.add_argument("--client_key_file", default=None, help="PEM private key of --client_cert_file")
     parser.add_argument("--soak_iterations", type=int, default=10)
     parser.add_argument("--soak_max_failures", type=int, default=0)
     args = parser.parse_args()
-    if args.use_tls.lower() not in ("false", "0", "no"):
-        parser.error("--use_tls=true is not supported by this peer")
+    args.use_tls = args.use_tls.lower() in ("true", "1", "yes")
+    if bool(args.client_cert_file) != bool(args.client_key_file):
+        parser.error("--client_cert_file and --client_key_file go together")
     case = CASES.get(args.test_case)
     if case is None:
         parser.error(f"unknown --test_case {args.test_case!r}; known: {', '.join(CASES)}")
@@ -375,10 +395,12 @@ def main():
     args.target = f"{args.server_host}:{args.server_port}"
     args.channel_options = []
     if args.server_host_override:
-        args.channel_options.append(("grpc.default_authority", args.server_host_override))
+        # With TLS the override names the certificate too, as in grpc's interop client.
+        key = "grpc.ssl_target_name_override" if args.use_tls else "grpc.default_authority"
+        args.channel_options.append((key, args.server_host_override))
     name = args.test_case
     try:
-        with grpc.insecure_channel(args.target, options=args.channel_options) as channel:
+        with open_channel(args) as channel:
             args.channel = channel
             args.stub = test_pb2_grpc.TestServiceStub(channel)
             case(args.stub, args)

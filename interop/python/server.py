@@ -2,6 +2,8 @@
 """grpcio interop server: the grpc.testing.TestService peer for gust.
 
 Usage: python interop/python/server.py --port N   (0 picks a free port)
+       [--use_tls true --tls_cert_file CERT.pem --tls_key_file KEY.pem
+        [--tls_client_ca_file CA.pem [--tls_require_client_auth true]]]
 
 Prints ``listening on PORT`` once it serves, then runs until SIGTERM/SIGINT.
 
@@ -141,21 +143,39 @@ class TestService(test_pb2_grpc.TestServiceServicer):
     # answers UNIMPLEMENTED; UnimplementedService is not registered at all.
 
 
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: pick a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--use_tls", default="false", help="only false is supported")
+    parser.add_argument("--use_tls", default="false", help="true: TLS with --tls_cert_file, --tls_key_file")
+    parser.add_argument("--tls_cert_file", default=None, help="PEM certificate chain of the server")
+    parser.add_argument("--tls_key_file", default=None, help="PEM private key of the server")
+    parser.add_argument("--tls_client_ca_file", default=None, help="PEM CA of client certificates (mutual TLS)")
+    parser.add_argument("--tls_require_client_auth", default="false", help="true: refuse clients without one")
     args = parser.parse_args()
-    if args.use_tls.lower() not in ("false", "0", "no"):
-        parser.error("--use_tls=true is not supported by this peer")
+    use_tls = args.use_tls.lower() in ("true", "1", "yes")
+    if use_tls and not (args.tls_cert_file and args.tls_key_file):
+        parser.error("--use_tls=true needs --tls_cert_file and --tls_key_file")
 
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=32),
         options=[("grpc.so_reuseport", 0)],
     )
     test_pb2_grpc.add_TestServiceServicer_to_server(TestService(), server)
-    port = server.add_insecure_port(f"{args.host}:{args.port}")
+    address = f"{args.host}:{args.port}"
+    if use_tls:
+        credentials = grpc.ssl_server_credentials(
+            [(_read(args.tls_key_file), _read(args.tls_cert_file))],
+            root_certificates=_read(args.tls_client_ca_file) if args.tls_client_ca_file else None,
+            require_client_auth=args.tls_require_client_auth.lower() in ("true", "1", "yes"))
+        port = server.add_secure_port(address, credentials)
+    else:
+        port = server.add_insecure_port(address)
     if port == 0:
         sys.exit(f"could not bind {args.host}:{args.port}")
     server.start()

@@ -9,6 +9,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::stream;
+use gust::client::ChannelBuilder;
 use gust::{Channel, Code, Encoding, Metadata, Outgoing, Request, Status, Streaming};
 use tokio::sync::{mpsc, oneshot};
 
@@ -203,7 +204,8 @@ fn rpc_failed(what: &str) -> impl FnOnce(Status) -> String + '_ {
 /// The client of one server: runs test cases against it.
 #[derive(Clone, Debug)]
 pub struct Client {
-    uri: String,
+    /// How to make a channel: channel_soak makes one per call.
+    builder: ChannelBuilder,
     channel: Channel,
     settings: Settings,
 }
@@ -212,8 +214,13 @@ impl Client {
     /// A client of the server at `uri` (`http://host:port`); it connects on
     /// its first call.
     pub fn new(uri: &str, settings: Settings) -> Result<Client, gust::Error> {
-        let channel = Channel::from_uri(uri)?;
-        Ok(Client { uri: uri.to_owned(), channel, settings })
+        Client::with_channel(Channel::builder(uri), settings)
+    }
+
+    /// A client whose channels `builder` makes (e.g. with TLS settings).
+    pub fn with_channel(builder: ChannelBuilder, settings: Settings) -> Result<Client, gust::Error> {
+        let channel = builder.clone().connect_lazy()?;
+        Ok(Client { builder, channel, settings })
     }
 
     fn service(&self) -> TestServiceClient {
@@ -259,7 +266,8 @@ impl Client {
             TestCase::RpcSoak => soak(&self.settings.soak, || async { Ok(self.service()) }).await,
             TestCase::ChannelSoak => {
                 soak(&self.settings.soak, || async {
-                    let channel = Channel::from_uri(&self.uri).map_err(|error| format!("new channel: {error}"))?;
+                    let channel =
+                        self.builder.clone().connect_lazy().map_err(|error| format!("new channel: {error}"))?;
                     Ok(TestServiceClient::new(channel))
                 })
                 .await

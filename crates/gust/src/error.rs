@@ -1,9 +1,11 @@
-//! Errors outside calls: a channel that cannot be set up or connected.
+//! Errors outside calls: a channel that cannot be set up or connected, TLS
+//! settings that cannot be used.
 //! Errors of calls are [`Status`](crate::Status) values.
 
 use std::fmt;
 
-/// Why a channel could not be created or connected.
+/// Why a channel could not be created or connected, or TLS settings were
+/// refused.
 #[derive(Debug, Clone)]
 pub struct Error {
     message: String,
@@ -12,6 +14,10 @@ pub struct Error {
 impl Error {
     pub(crate) fn invalid_uri(uri: &str, reason: impl fmt::Display) -> Error {
         Error { message: format!("invalid URI {uri:?}: {reason}") }
+    }
+
+    pub(crate) fn tls(reason: impl fmt::Display) -> Error {
+        Error { message: format!("TLS: {reason}") }
     }
 
     pub(crate) fn connect(status: crate::Status) -> Error {

@@ -44,6 +44,8 @@ mod transport;
 pub use client::Channel;
 pub use codec::{Encoding, Outgoing};
 pub use error::Error;
+/// A map of values by type: what server interceptors hand to handlers.
+pub use http::Extensions;
 pub use metadata::{InvalidMetadata, Metadata, MetadataValue};
 pub use request::{IntoRequest, IntoStreamingRequest, Request};
 pub use response::Response;

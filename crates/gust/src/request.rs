@@ -126,6 +126,12 @@ impl<T> Request<T> {
         &self.context
     }
 
+    /// On the server: values the interceptors handed to the handler, e.g.
+    /// `request.extensions().get::<Claims>()`. Empty on the client.
+    pub fn extensions(&self) -> &http::Extensions {
+        self.context.extensions()
+    }
+
     /// Splits into metadata, message and options, for sending.
     pub(crate) fn into_parts(self) -> (Metadata, T, CallOptions) {
         (self.metadata, self.message, self.options)

@@ -9,6 +9,8 @@ use http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use http::{HeaderMap, HeaderValue, Method};
 use tokio::net::TcpStream;
 
+use super::credentials::{BearerCredentials, StaticToken, TokenSource};
+use super::interceptor::{ClientInterceptor, Interceptors};
 use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::error::Error;
 use crate::metadata::Metadata;
@@ -16,7 +18,7 @@ use crate::protocol;
 use crate::request::CallOptions;
 use crate::server::DEFAULT_MAX_RECEIVE_MESSAGE_SIZE;
 use crate::status::Status;
-use crate::transport::{ClientConnection, Http2Settings, ResponseHead, SendBody};
+use crate::transport::{ClientConnection, ClientTls, Http2Settings, ResponseHead, SendBody, TlsConnector};
 
 /// A client's connection to one server, shared by all calls made on it.
 /// Cheap to clone: clones share the connection.
@@ -38,6 +40,10 @@ struct ChannelInner {
     host: String,
     port: u16,
     config: ChannelConfig,
+    /// Set for `https` channels.
+    tls: Option<TlsConnector>,
+    /// Run on every call before it is sent (credentials last).
+    interceptors: Interceptors,
     /// The live connection, if any.
     connection: Mutex<Option<ClientConnection>>,
     /// Held while dialing, so concurrent calls wait for one new connection
@@ -76,6 +82,11 @@ impl Default for ChannelConfig {
 pub struct ChannelBuilder {
     uri: String,
     config: ChannelConfig,
+    tls: Option<ClientTls>,
+    interceptors: Interceptors,
+    /// Empty, or the one interceptor that adds the call credentials.
+    credentials: Interceptors,
+    allow_insecure_credentials: bool,
 }
 
 impl ChannelBuilder {
@@ -117,23 +128,78 @@ impl ChannelBuilder {
         self
     }
 
+    /// TLS settings for an `https://` URI (a URI without a scheme then means
+    /// `https`). Without them, `https://` trusts the system's roots.
+    pub fn tls(mut self, tls: ClientTls) -> ChannelBuilder {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Runs `interceptor` on every call before it is sent, after the ones
+    /// added before it. See [`ClientInterceptor`].
+    pub fn intercept(mut self, interceptor: impl ClientInterceptor) -> ChannelBuilder {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Sends `authorization: Bearer <token>` with every call. Needs TLS
+    /// unless [`allow_insecure_credentials`](Self::allow_insecure_credentials).
+    pub fn bearer_token(self, token: impl Into<String>) -> ChannelBuilder {
+        self.token_source(StaticToken(token.into()))
+    }
+
+    /// Asks `source` for a bearer token for every call (see
+    /// [`TokenSource`]); sent as `authorization: Bearer <token>`. Needs TLS
+    /// unless [`allow_insecure_credentials`](Self::allow_insecure_credentials).
+    pub fn token_source(mut self, source: impl TokenSource) -> ChannelBuilder {
+        self.credentials = Interceptors::default();
+        self.credentials.push(Arc::new(BearerCredentials(source)));
+        self
+    }
+
+    /// Lets credentials go over plaintext `http://` (say, to a sidecar on
+    /// localhost). Without it such a channel is refused: anyone on the path
+    /// could read the token.
+    pub fn allow_insecure_credentials(mut self) -> ChannelBuilder {
+        self.allow_insecure_credentials = true;
+        self
+    }
+
     /// The channel, connecting on its first call.
     pub fn connect_lazy(self) -> Result<Channel, Error> {
         let uri: Uri = self.uri.parse().map_err(|e| Error::invalid_uri(&self.uri, e))?;
-        let scheme = match uri.scheme_str() {
-            Some("http") | None => Scheme::HTTP,
-            Some("https") => return Err(Error::invalid_uri(&self.uri, "TLS (https) is not supported yet")),
-            Some(other) => return Err(Error::invalid_uri(&self.uri, format!("unsupported scheme {other}"))),
+        let scheme = match (uri.scheme_str(), &self.tls) {
+            (Some("http"), Some(_)) => {
+                return Err(Error::invalid_uri(&self.uri, "TLS settings were given for an http:// URI: use https://"))
+            }
+            (Some("http"), None) | (None, None) => Scheme::HTTP,
+            (Some("https"), _) | (None, Some(_)) => Scheme::HTTPS,
+            (Some(other), _) => return Err(Error::invalid_uri(&self.uri, format!("unsupported scheme {other}"))),
         };
         let authority = uri.authority().cloned().ok_or_else(|| Error::invalid_uri(&self.uri, "no host"))?;
         let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
-        let port = authority.port_u16().unwrap_or(80);
+        let tls = match scheme == Scheme::HTTPS {
+            true => Some(self.tls.unwrap_or_default().connector(&host)?),
+            false => None,
+        };
+        let mut interceptors = self.interceptors;
+        if !self.credentials.is_empty() && tls.is_none() && !self.allow_insecure_credentials {
+            let reason = format!(
+                "call credentials need TLS, but {} is plaintext; allow_insecure_credentials() sends them anyway",
+                self.uri
+            );
+            return Err(Error::tls(reason));
+        }
+        interceptors.append(self.credentials);
+        let port = authority.port_u16().unwrap_or(if tls.is_some() { 443 } else { 80 });
         let inner = ChannelInner {
             scheme,
             authority,
             host,
             port,
             config: self.config,
+            tls,
+            interceptors,
             connection: Mutex::new(None),
             dialing: tokio::sync::Mutex::new(()),
         };
@@ -149,10 +215,18 @@ impl ChannelBuilder {
 }
 
 impl Channel {
-    /// Starts configuring a channel to `uri` (`http://host:port`; the scheme
-    /// may be left out).
+    /// Starts configuring a channel to `uri`: `http://host:port`, or
+    /// `https://host:port` for TLS (see [`ChannelBuilder::tls`]); without a
+    /// scheme, `http` (`https` when TLS settings are given).
     pub fn builder(uri: impl Into<String>) -> ChannelBuilder {
-        ChannelBuilder { uri: uri.into(), config: ChannelConfig::default() }
+        ChannelBuilder {
+            uri: uri.into(),
+            config: ChannelConfig::default(),
+            tls: None,
+            interceptors: Interceptors::default(),
+            credentials: Interceptors::default(),
+            allow_insecure_credentials: false,
+        }
     }
 
     /// A channel to `uri` that connects on its first call.
@@ -186,6 +260,14 @@ impl Channel {
         options: &CallOptions,
         end_of_stream: bool,
     ) -> Result<(ResponseHead, SendBody), Status> {
+        let intercepted;
+        let metadata = match self.inner.interceptors.is_empty() {
+            true => metadata,
+            false => {
+                intercepted = self.inner.interceptors.run(path, metadata, self.inner.tls.is_some()).await?;
+                &intercepted
+            }
+        };
         self.ensure_connection().await?;
         match self.open_on_connection(self.request_head(path, metadata, options)?, end_of_stream) {
             Err(status) if !self.has_live_connection() => {
@@ -281,7 +363,14 @@ impl Channel {
                     if let Err(error) = socket.set_nodelay(true) {
                         tracing::debug!(%error, "could not set TCP_NODELAY");
                     }
-                    return ClientConnection::handshake(socket, &self.inner.config.http2).await;
+                    let http2 = &self.inner.config.http2;
+                    return match &self.inner.tls {
+                        None => ClientConnection::handshake(socket, http2).await,
+                        Some(tls) => {
+                            let stream = tls.connect(socket, http2.handshake_timeout).await?;
+                            ClientConnection::handshake(stream, http2).await
+                        }
+                    };
                 }
                 Err(error) => last_error = Some(error),
             }

@@ -4,12 +4,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use http::HeaderValue;
+use http::{Extensions, HeaderValue};
 use tokio_util::sync::CancellationToken;
 
 use crate::codec::Encoding;
 
 use crate::metadata::Metadata;
+use crate::transport::Peer;
 
 /// The server-side context of one call, reached through
 /// [`Request::context`](crate::Request::context).
@@ -33,7 +34,9 @@ struct ContextInner {
     /// The client's `grpc-accept-encoding`.
     accept_encoding: Option<HeaderValue>,
     cancellation: CancellationToken,
-    peer: Option<SocketAddr>,
+    peer: Peer,
+    /// What interceptors handed to the handler.
+    extensions: Extensions,
     response: Mutex<ResponseMetadata>,
 }
 
@@ -55,9 +58,11 @@ impl CallContext {
         deadline: Option<Instant>,
         accept_encoding: Option<HeaderValue>,
         cancellation: CancellationToken,
-        peer: Option<SocketAddr>,
+        peer: Peer,
+        extensions: Extensions,
     ) -> CallContext {
-        let inner = ContextInner { deadline, accept_encoding, cancellation, peer, response: Mutex::default() };
+        let inner =
+            ContextInner { deadline, accept_encoding, cancellation, peer, extensions, response: Mutex::default() };
         CallContext { inner: Some(Arc::new(inner)) }
     }
 
@@ -86,7 +91,23 @@ impl CallContext {
 
     /// The address of the client.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.inner.as_ref()?.peer
+        self.inner.as_ref()?.peer.addr
+    }
+
+    /// The certificate chain the client presented over TLS, leaf first, each
+    /// certificate in DER; `None` without TLS or when the client sent none
+    /// (mutual TLS: see [`ServerTls::client_ca_pem`](crate::server::ServerTls::client_ca_pem)).
+    /// Only certificates the server verified against its client CA get here.
+    pub fn peer_certificates(&self) -> Option<&[Vec<u8>]> {
+        self.inner.as_ref()?.peer.certificates.as_deref()
+    }
+
+    /// Values the server's interceptors handed to the handler, by type
+    /// (see [`CallHead::extensions_mut`](crate::server::CallHead::extensions_mut));
+    /// empty on the client.
+    pub fn extensions(&self) -> &Extensions {
+        static EMPTY: std::sync::LazyLock<Extensions> = std::sync::LazyLock::new(Extensions::new);
+        self.inner.as_ref().map_or(&EMPTY, |inner| &inner.extensions)
     }
 
     /// Sets the metadata sent in the response headers. It takes effect if

@@ -12,12 +12,15 @@
 mod call;
 mod connection;
 mod context;
+mod interceptor;
 mod responder;
 mod router;
 mod sink;
 
+pub use crate::transport::ServerTls;
 pub use call::{CallFuture, ServerCall};
 pub use context::CallContext;
+pub use interceptor::{async_interceptor, CallHead, InterceptFuture, Interceptor};
 pub use sink::ResponseSink;
 
 use std::future::Future;
@@ -30,8 +33,9 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::transport::Http2Settings;
-use connection::{serve_connection, ConnectionScope};
+use crate::error::Error;
+use crate::transport::{Http2Settings, TlsAcceptor};
+use connection::{serve_socket, ConnectionScope};
 use router::Router;
 
 /// A gRPC service the server can route calls to. Generated `XxxServer<T>`
@@ -71,12 +75,20 @@ impl Default for ServerConfig {
 pub struct ServerBuilder {
     router: Router,
     config: ServerConfig,
+    tls: Option<Arc<TlsAcceptor>>,
 }
 
 impl ServerBuilder {
     /// Adds a service; calls to its name are routed to it.
     pub fn add_service(mut self, service: impl Service) -> ServerBuilder {
         self.router.add(Arc::new(service));
+        self
+    }
+
+    /// Runs `interceptor` before the handler of every call, after the
+    /// interceptors added before it. See [`Interceptor`].
+    pub fn intercept(mut self, interceptor: impl Interceptor) -> ServerBuilder {
+        self.router.add_interceptor(Arc::new(interceptor));
         self
     }
 
@@ -107,18 +119,26 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves over TLS (ALPN `h2`) with these settings instead of plaintext.
+    /// Fails if the settings cannot make a TLS server (e.g. client
+    /// authentication required without a client CA).
+    pub fn tls(mut self, tls: ServerTls) -> Result<ServerBuilder, Error> {
+        self.tls = Some(Arc::new(tls.acceptor()?));
+        Ok(self)
+    }
+
     /// Binds a TCP address, e.g. `"[::]:1337"` or `"127.0.0.1:0"` (any free
     /// port: see [`Server::local_addr`]).
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
-        Ok(Server { listener, router: Arc::new(self.router), config: Arc::new(self.config) })
+        Ok(self.listener(listener))
     }
 
     /// Serves on a listener bound beforehand, e.g. by a caller that must
     /// report the port before it knows every service (the Python face binds
     /// in `add_insecure_port`, which may come before the services are added).
     pub fn listener(self, listener: TcpListener) -> Server {
-        Server { listener, router: Arc::new(self.router), config: Arc::new(self.config) }
+        Server { listener, router: Arc::new(self.router), config: Arc::new(self.config), tls: self.tls }
     }
 
     /// Binds `addr` and serves until the process ends.
@@ -132,6 +152,7 @@ pub struct Server {
     listener: TcpListener,
     router: Arc<Router>,
     config: Arc<ServerConfig>,
+    tls: Option<Arc<TlsAcceptor>>,
 }
 
 impl Server {
@@ -159,6 +180,7 @@ impl Server {
         let scope = Arc::new(ConnectionScope {
             router: self.router,
             config: self.config,
+            tls: self.tls,
             draining: CancellationToken::new(),
             stopped: CancellationToken::new(),
             tasks: TaskTracker::new(),
@@ -172,7 +194,7 @@ impl Server {
                         if let Err(error) = socket.set_nodelay(true) {
                             tracing::debug!(%error, "could not set TCP_NODELAY");
                         }
-                        scope.tasks.spawn(serve_connection(socket, Some(peer), scope.clone()));
+                        scope.tasks.spawn(serve_socket(socket, peer, scope.clone()));
                     }
                     Err(error) => {
                         // Out of descriptors or a connection reset before

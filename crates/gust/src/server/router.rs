@@ -2,30 +2,36 @@
 //! request headers, then dispatch by path.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::{HeaderValue, Method, StatusCode};
+use http::{Extensions, HeaderValue, Method, StatusCode};
 use tokio_util::sync::CancellationToken;
 
+use super::interceptor::{self, CallHead, Interceptor};
 use super::responder::{send_trailers_only, SharedStream};
 use super::{CallContext, ServerCall, ServerConfig, Service};
 use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
-use crate::transport::{AcceptedStream, ServerStream};
+use crate::transport::{AcceptedStream, Peer, ServerStream};
 
 /// The services of a server, by fully qualified name.
 #[derive(Default)]
 pub(crate) struct Router {
     services: HashMap<&'static str, Arc<dyn Service>>,
+    /// Run in order before every call's handler.
+    interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
 impl Router {
     pub(crate) fn add(&mut self, service: Arc<dyn Service>) {
         self.services.insert(service.name(), service);
+    }
+
+    pub(crate) fn add_interceptor(&mut self, interceptor: Arc<dyn Interceptor>) {
+        self.interceptors.push(interceptor);
     }
 
     /// Serves one stream to completion.
@@ -34,7 +40,7 @@ impl Router {
         accepted: AcceptedStream,
         config: Arc<ServerConfig>,
         connection_cancellation: &CancellationToken,
-        peer: Option<SocketAddr>,
+        peer: Peer,
     ) {
         let AcceptedStream { head, body, mut stream } = accepted;
         if head.method != Method::POST {
@@ -80,10 +86,21 @@ impl Router {
         };
         let cancellation = connection_cancellation.child_token();
         let accept_encoding = head.headers.get(protocol::GRPC_ACCEPT_ENCODING).cloned();
-        let context = CallContext::new(deadline, accept_encoding, cancellation.clone(), peer);
+        let mut metadata = Metadata::from_headers(head.headers);
+        let mut extensions = Extensions::new();
+        let mut peer = peer;
+        if !self.interceptors.is_empty() {
+            let mut call = CallHead::new(path.to_owned(), metadata, peer);
+            match interceptor::run(&self.interceptors, &mut call, deadline, &cancellation).await {
+                None => return,
+                Some(Err(status)) => return reject(&mut stream, status),
+                Some(Ok(())) => (metadata, extensions, peer) = call.into_parts(),
+            }
+        }
+        let context = CallContext::new(deadline, accept_encoding, cancellation.clone(), peer, extensions);
         let call = ServerCall {
             path: path_and_query.clone(),
-            metadata: Metadata::from_headers(head.headers),
+            metadata,
             body,
             encoding,
             stream: SharedStream::new(stream),

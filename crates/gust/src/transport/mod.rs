@@ -9,13 +9,18 @@
 mod body;
 mod client;
 mod error;
+mod peer;
 mod send;
 mod server;
 mod settings;
+mod tls;
 
 pub(crate) use body::RecvBody;
 pub(crate) use client::{ClientConnection, ResponseHead};
 pub(crate) use error::status_from_h2;
+pub(crate) use peer::Peer;
 pub(crate) use send::SendBody;
 pub(crate) use server::{AcceptedStream, ServerConnection, ServerStream};
 pub use settings::Http2Settings;
+pub use tls::{ClientTls, ServerTls};
+pub(crate) use tls::{TlsAcceptor, TlsConnector};
