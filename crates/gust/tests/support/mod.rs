@@ -3,6 +3,7 @@
 //! it reports what it observed (cancellation, deadlines) as events.
 #![allow(dead_code)]
 
+pub mod frames;
 pub mod raw;
 
 use std::net::SocketAddr;
