@@ -13,7 +13,7 @@ mod call;
 mod connection;
 mod context;
 mod responder;
-mod router;
+pub(crate) mod router;
 mod sink;
 
 pub use call::{CallFuture, ServerCall};

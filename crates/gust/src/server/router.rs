@@ -69,7 +69,7 @@ impl Router {
             },
         };
         let path = head.uri.path();
-        let Some((service_name, method)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else {
+        let Some((service_name, method)) = split_path(path) else {
             return reject(&mut stream, Status::unimplemented(format!("malformed method path {path:?}")));
         };
         let Some(service) = self.services.get(service_name) else {
@@ -95,6 +95,11 @@ impl Router {
 }
 
 /// Answers with a Trailers-Only response carrying `status`.
+/// `/package.Service/Method` as the service and the method name.
+pub(crate) fn split_path(path: &str) -> Option<(&str, &str)> {
+    path.strip_prefix('/').and_then(|p| p.split_once('/'))
+}
+
 fn reject(stream: &mut ServerStream, status: Status) {
     reject_with(stream, status, Metadata::new());
 }
