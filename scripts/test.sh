@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need, then runs them all.
 #   1. the Python virtualenv with the pinned grpcio peer (scripts/setup-python.sh)
-#   2. the Rust tests of the whole workspace
+#   2. the Rust tests of the whole workspace, then each fuzz target for a few
+#      seconds (scripts/fuzz.sh; installs cargo-fuzz on first use)
 #   3. the examples' binaries and the Python package gust (crates/gust-python,
 #      built into .venv by scripts/build-python.sh), then the Python tests:
 #      interoperability with grpcio (tests/python), gust's grpcio API
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 scripts/setup-python.sh
 scripts/setup-node.sh
 cargo test --workspace
+scripts/fuzz.sh
 cargo build -p gust-examples --bins
 scripts/build-python.sh
 export GUST_BIN_DIR="${GUST_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/debug}"

@@ -32,6 +32,8 @@
 pub mod client;
 pub mod codec;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod metadata;
 mod protocol;
 mod request;

@@ -18,7 +18,10 @@ use crate::protocol;
 use crate::request::CallOptions;
 use crate::server::DEFAULT_MAX_RECEIVE_MESSAGE_SIZE;
 use crate::status::Status;
-use crate::transport::{ClientConnection, ClientTls, Http2Settings, ResponseHead, SendBody, TlsConnector};
+use crate::transport::{
+    ClientConnection, ClientTls, Http2Settings, Keepalive, ResponseHead, SendBody, TlsConnector,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+};
 
 /// A client's connection to one server, shared by all calls made on it.
 /// Cheap to clone: clones share the connection.
@@ -62,6 +65,7 @@ pub(crate) struct ChannelConfig {
     pub(crate) default_timeout: Option<Duration>,
     /// Encoding for calls that set none.
     pub(crate) default_compression: Option<Encoding>,
+    pub(crate) keepalive: Keepalive,
 }
 
 impl Default for ChannelConfig {
@@ -73,6 +77,8 @@ impl Default for ChannelConfig {
             connect_timeout: Duration::from_secs(20),
             default_timeout: None,
             default_compression: None,
+            // grpc-go's client defaults: no keepalive unless asked for.
+            keepalive: Keepalive { interval: None, timeout: DEFAULT_KEEPALIVE_TIMEOUT, while_idle: false },
         }
     }
 }
@@ -119,6 +125,30 @@ impl ChannelBuilder {
     /// encoding.
     pub fn send_compressed(mut self, encoding: Encoding) -> ChannelBuilder {
         self.config.default_compression = Some(encoding);
+        self
+    }
+
+    /// Sends an HTTP/2 PING every `interval` (default: never, as in grpc-go)
+    /// to detect a dead connection; see [`keepalive_timeout`](Self::keepalive_timeout).
+    /// Servers limit how often they accept pings (grpc-go: at most every 5
+    /// minutes by default), so keep this long unless the server allows more.
+    pub fn keepalive_interval(mut self, interval: Duration) -> ChannelBuilder {
+        self.config.keepalive.interval = Some(interval);
+        self
+    }
+
+    /// How long a keepalive PING may go unanswered (default 20 s) before the
+    /// connection is closed: its calls fail with UNAVAILABLE and the next
+    /// call connects anew.
+    pub fn keepalive_timeout(mut self, timeout: Duration) -> ChannelBuilder {
+        self.config.keepalive.timeout = timeout;
+        self
+    }
+
+    /// Whether keepalive pings go out while no call is in flight (default
+    /// false, grpc-go's `PermitWithoutStream`).
+    pub fn keepalive_while_idle(mut self, permit: bool) -> ChannelBuilder {
+        self.config.keepalive.while_idle = permit;
         self
     }
 
@@ -363,12 +393,12 @@ impl Channel {
                     if let Err(error) = socket.set_nodelay(true) {
                         tracing::debug!(%error, "could not set TCP_NODELAY");
                     }
-                    let http2 = &self.inner.config.http2;
+                    let (http2, keepalive) = (&self.inner.config.http2, &self.inner.config.keepalive);
                     return match &self.inner.tls {
-                        None => ClientConnection::handshake(socket, http2).await,
+                        None => ClientConnection::handshake(socket, http2, keepalive).await,
                         Some(tls) => {
                             let stream = tls.connect(socket, http2.handshake_timeout).await?;
-                            ClientConnection::handshake(stream, http2).await
+                            ClientConnection::handshake(stream, http2, keepalive).await
                         }
                     };
                 }

@@ -1,8 +1,12 @@
-//! Serves one client connection: accepts its streams and runs a task per call.
+//! Serves one client connection: accepts its streams, runs a task per call,
+//! and ends the connection when its time is up (idle, too old, keepalive
+//! unanswered, server shutdown).
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -11,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use super::router::Router;
 use super::ServerConfig;
-use crate::transport::{Peer, ServerConnection, TlsAcceptor};
+use crate::transport::{ActiveStreams, Peer, ServerConnection, TlsAcceptor};
 
 /// What a connection needs to know about the server it belongs to.
 pub(crate) struct ConnectionScope {
@@ -46,13 +50,27 @@ pub(crate) async fn serve_socket(socket: TcpStream, addr: SocketAddr, scope: Arc
     }
 }
 
+/// How long a connection may live (grpc-go's `keepalive.ServerParameters`
+/// other than the pings); `None` is forever.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConnectionLifetime {
+    /// No call in flight for this long: GOAWAY.
+    pub(crate) max_idle: Option<Duration>,
+    /// This old: GOAWAY.
+    pub(crate) max_age: Option<Duration>,
+    /// After GOAWAY for age, calls in flight get this long before the
+    /// connection closes.
+    pub(crate) max_age_grace: Option<Duration>,
+}
+
 /// Runs the connection until the client closes it, the server drains it
 /// (GOAWAY, then in-flight calls finish), or the server stops.
 async fn serve_connection<IO>(io: IO, peer: Peer, scope: Arc<ConnectionScope>)
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut connection = match ServerConnection::handshake(io, &scope.config.http2).await {
+    let config = &scope.config;
+    let mut connection = match ServerConnection::handshake(io, &config.http2).await {
         Ok(connection) => connection,
         Err(status) => {
             tracing::debug!(peer = ?peer.addr, %status, "HTTP/2 handshake failed");
@@ -64,6 +82,12 @@ where
     // token when first polled, which takes that token's lock.
     let mut drain_signal = pin!(scope.draining.cancelled());
     let mut stop_signal = pin!(scope.stopped.cancelled());
+    let streams = ActiveStreams::new();
+    let mut keepalive = pin!(connection.keepalive(&config.keepalive, streams.clone()));
+    let mut idle = pin!(after(config.lifetime.max_idle, |idle| streams.idle_for(idle)));
+    let mut old = pin!(after(config.lifetime.max_age, tokio::time::sleep));
+    // Armed when the connection reached its maximum age.
+    let mut grace = pin!(after(None, tokio::time::sleep));
     let mut draining = false;
     loop {
         tokio::select! {
@@ -72,8 +96,10 @@ where
                     let scope = scope.clone();
                     let calls = calls.clone();
                     let peer = peer.clone();
+                    let activity = streams.track();
                     scope.tasks.clone().spawn(async move {
                         scope.router.serve_stream(stream, scope.config.clone(), &calls, peer).await;
+                        drop(activity);
                     });
                 }
                 Some(Err(status)) => {
@@ -82,11 +108,37 @@ where
                 }
                 None => break,
             },
+            () = &mut keepalive => break,
+            () = &mut idle, if !draining => {
+                tracing::debug!(peer = ?peer.addr, "connection idle for too long; GOAWAY");
+                draining = true;
+                connection.graceful_shutdown();
+            }
+            () = &mut old, if !draining => {
+                tracing::debug!(peer = ?peer.addr, "connection reached its maximum age; GOAWAY");
+                draining = true;
+                connection.graceful_shutdown();
+                grace.set(after(config.lifetime.max_age_grace, tokio::time::sleep));
+            }
+            () = &mut grace => {
+                tracing::debug!(peer = ?peer.addr, "maximum connection age grace over; closing");
+                break;
+            }
             () = &mut drain_signal, if !draining => {
                 draining = true;
                 connection.graceful_shutdown();
             }
             () = &mut stop_signal => break,
         }
+    }
+    // The connection is gone: calls still running on it cannot answer.
+    calls.cancel();
+}
+
+/// `timer(duration)`, or never for `None`.
+async fn after<F: Future<Output = ()>>(duration: Option<Duration>, timer: impl FnOnce(Duration) -> F) {
+    match duration {
+        Some(duration) => timer(duration).await,
+        None => std::future::pending().await,
     }
 }

@@ -14,7 +14,7 @@ mod connection;
 mod context;
 mod interceptor;
 mod responder;
-mod router;
+pub(crate) mod router;
 mod sink;
 
 pub use crate::transport::ServerTls;
@@ -34,8 +34,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::error::Error;
-use crate::transport::{Http2Settings, TlsAcceptor};
-use connection::{serve_socket, ConnectionScope};
+use crate::transport::{Http2Settings, Keepalive, TlsAcceptor, DEFAULT_KEEPALIVE_TIMEOUT};
+use connection::{serve_socket, ConnectionLifetime, ConnectionScope};
 use router::Router;
 
 /// A gRPC service the server can route calls to. Generated `XxxServer<T>`
@@ -54,6 +54,8 @@ pub(crate) struct ServerConfig {
     pub(crate) max_receive_message_size: usize,
     pub(crate) max_send_message_size: usize,
     pub(crate) grace_period: Duration,
+    pub(crate) keepalive: Keepalive,
+    pub(crate) lifetime: ConnectionLifetime,
 }
 
 /// Default receive limit, as in grpc-go and grpc-core.
@@ -66,6 +68,13 @@ impl Default for ServerConfig {
             max_receive_message_size: DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
             max_send_message_size: usize::MAX,
             grace_period: Duration::from_secs(10),
+            // grpc-go's server defaults: ping every 2 hours, whatever the calls.
+            keepalive: Keepalive {
+                interval: Some(Duration::from_secs(2 * 60 * 60)),
+                timeout: DEFAULT_KEEPALIVE_TIMEOUT,
+                while_idle: true,
+            },
+            lifetime: ConnectionLifetime::default(),
         }
     }
 }
@@ -110,6 +119,43 @@ impl ServerBuilder {
     /// are cancelled (default 10 s).
     pub fn grace_period(mut self, grace: Duration) -> ServerBuilder {
         self.config.grace_period = grace;
+        self
+    }
+
+    /// Sends an HTTP/2 PING on each connection every `interval` (default 2
+    /// hours, as grpc-go); a client that does not answer within
+    /// [`keepalive_timeout`](Self::keepalive_timeout) loses its connection.
+    pub fn keepalive_interval(mut self, interval: Duration) -> ServerBuilder {
+        self.config.keepalive.interval = Some(interval);
+        self
+    }
+
+    /// How long a keepalive PING may go unanswered (default 20 s).
+    pub fn keepalive_timeout(mut self, timeout: Duration) -> ServerBuilder {
+        self.config.keepalive.timeout = timeout;
+        self
+    }
+
+    /// A connection with no call in flight for this long gets GOAWAY
+    /// (default: never; grpc-go's `MaxConnectionIdle`).
+    pub fn max_connection_idle(mut self, idle: Duration) -> ServerBuilder {
+        self.config.lifetime.max_idle = Some(idle);
+        self
+    }
+
+    /// A connection this old gets GOAWAY (default: never; grpc-go's
+    /// `MaxConnectionAge`), so clients spread over servers that came up
+    /// later; its calls then have [`max_connection_age_grace`](Self::max_connection_age_grace)
+    /// to finish.
+    pub fn max_connection_age(mut self, age: Duration) -> ServerBuilder {
+        self.config.lifetime.max_age = Some(age);
+        self
+    }
+
+    /// How long calls on a connection past its maximum age may go on before
+    /// the connection is closed (default: as long as they take).
+    pub fn max_connection_age_grace(mut self, grace: Duration) -> ServerBuilder {
+        self.config.lifetime.max_age_grace = Some(grace);
         self
     }
 

@@ -78,7 +78,7 @@ impl Router {
             return reject(&mut stream, Status::unimplemented("request without a method path"));
         };
         let path = path_and_query.path();
-        let Some((service_name, method)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else {
+        let Some((service_name, method)) = split_path(path) else {
             return reject(&mut stream, Status::unimplemented(format!("malformed method path {path:?}")));
         };
         let Some(service) = self.services.get(service_name) else {
@@ -114,6 +114,11 @@ impl Router {
 }
 
 /// Answers with a Trailers-Only response carrying `status`.
+/// `/package.Service/Method` as the service and the method name.
+pub(crate) fn split_path(path: &str) -> Option<(&str, &str)> {
+    path.strip_prefix('/').and_then(|p| p.split_once('/'))
+}
+
 fn reject(stream: &mut ServerStream, status: Status) {
     reject_with(stream, status, Metadata::new());
 }

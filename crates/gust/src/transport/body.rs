@@ -5,7 +5,7 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::status_from_h2;
+use super::{status_from_h2, StreamActivity};
 use crate::status::Status;
 
 /// Received body of one stream. Flow-control window is returned to the peer as
@@ -13,11 +13,14 @@ use crate::status::Status;
 /// for the next message: a slow reader therefore stalls its writer.
 pub(crate) struct RecvBody {
     stream: h2::RecvStream,
+    /// A client's response body keeps its call counted as active (see
+    /// [`super::Keepalive`]) until dropped.
+    _activity: Option<StreamActivity>,
 }
 
 impl RecvBody {
-    pub(crate) fn new(stream: h2::RecvStream) -> RecvBody {
-        RecvBody { stream }
+    pub(crate) fn new(stream: h2::RecvStream, activity: Option<StreamActivity>) -> RecvBody {
+        RecvBody { stream, _activity: activity }
     }
 
     /// The next chunk of the body; `None` once the peer ended it.

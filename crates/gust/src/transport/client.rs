@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{status_from_h2, Http2Settings, RecvBody, SendBody};
+use super::{status_from_h2, ActiveStreams, Http2Settings, Keepalive, RecvBody, SendBody, StreamActivity};
 use crate::status::Status;
 
 /// A client HTTP/2 connection, on which calls open streams.
@@ -18,17 +18,27 @@ pub(crate) struct ClientConnection {
     sender: h2::client::SendRequest<Bytes>,
     /// Set when the connection's driver stops: the connection is unusable.
     closed: Arc<AtomicBool>,
+    /// Calls in flight, for keepalive's `while_idle = false`.
+    streams: ActiveStreams,
 }
 
 /// The pending response to a stream opened with [`ClientConnection::open`].
 pub(crate) struct ResponseHead {
     response: h2::client::ResponseFuture,
+    /// Counts the call as in flight; handed to the body with the headers.
+    activity: Option<StreamActivity>,
 }
 
 impl ClientConnection {
     /// Runs the HTTP/2 handshake on `io` and spawns the task that drives the
-    /// connection until every handle is dropped or the peer goes away.
-    pub(crate) async fn handshake<IO>(io: IO, settings: &Http2Settings) -> Result<ClientConnection, Status>
+    /// connection until every handle is dropped, the peer goes away, or a
+    /// keepalive PING goes unanswered (the connection is then dropped, which
+    /// fails its calls with UNAVAILABLE).
+    pub(crate) async fn handshake<IO>(
+        io: IO,
+        settings: &Http2Settings,
+        keepalive: &Keepalive,
+    ) -> Result<ClientConnection, Status>
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -39,20 +49,31 @@ impl ClientConnection {
             .max_header_list_size(settings.max_header_list_size)
             .enable_push(false)
             .handshake(io);
-        let (sender, connection) = match tokio::time::timeout(settings.handshake_timeout, handshake).await {
+        let (sender, mut connection) = match tokio::time::timeout(settings.handshake_timeout, handshake).await {
             Ok(Ok(pair)) => pair,
             Ok(Err(error)) => return Err(status_from_h2(error)),
             Err(_) => return Err(Status::unavailable("HTTP/2 handshake timed out")),
         };
         let closed = Arc::new(AtomicBool::new(false));
         let driver_closed = closed.clone();
+        let streams = ActiveStreams::new();
+        let pinger = connection.ping_pong().map(|ping_pong| keepalive.clone().run(ping_pong, streams.clone()));
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "client connection ended");
+            let pinger = async move {
+                match pinger {
+                    Some(pinger) => pinger.await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                ended = &mut connection => if let Err(error) = ended {
+                    tracing::debug!(%error, "client connection ended");
+                },
+                () = pinger => {}
             }
             driver_closed.store(true, Ordering::Release);
         });
-        Ok(ClientConnection { sender, closed })
+        Ok(ClientConnection { sender, closed, streams })
     }
 
     /// Whether the connection can no longer open streams.
@@ -82,7 +103,7 @@ impl ClientConnection {
             Poll::Pending => self.sender.clone().send_request(request, end_of_stream),
         };
         let (response, send) = opened.map_err(|error| self.fail(error))?;
-        Ok((ResponseHead { response }, SendBody::new(send)))
+        Ok((ResponseHead { response, activity: Some(self.streams.track()) }, SendBody::new(send)))
     }
 
     fn fail(&self, error: h2::Error) -> Status {
@@ -101,6 +122,6 @@ impl ResponseHead {
     ) -> Poll<Result<(http::response::Parts, RecvBody), Status>> {
         let response = std::task::ready!(Pin::new(&mut self.response).poll(cx)).map_err(status_from_h2)?;
         let (head, body) = response.into_parts();
-        Poll::Ready(Ok((head, RecvBody::new(body))))
+        Poll::Ready(Ok((head, RecvBody::new(body, self.activity.take()))))
     }
 }

@@ -6,18 +6,22 @@
 //! engine replaces h2 by providing the same few types and functions, without
 //! touching the codec, server or client layers.
 
+mod activity;
 mod body;
 mod client;
 mod error;
+mod keepalive;
 mod peer;
 mod send;
 mod server;
 mod settings;
 mod tls;
 
+pub(crate) use activity::{ActiveStreams, StreamActivity};
 pub(crate) use body::RecvBody;
 pub(crate) use client::{ClientConnection, ResponseHead};
 pub(crate) use error::status_from_h2;
+pub(crate) use keepalive::{Keepalive, DEFAULT_KEEPALIVE_TIMEOUT};
 pub(crate) use peer::Peer;
 pub(crate) use send::SendBody;
 pub(crate) use server::{AcceptedStream, ServerConnection, ServerStream};

@@ -1,13 +1,14 @@
 //! The server side of the transport: accepting streams on a connection and
 //! answering them.
 
+use std::future::Future;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{status_from_h2, Http2Settings, RecvBody, SendBody};
+use super::{status_from_h2, ActiveStreams, Http2Settings, Keepalive, RecvBody, SendBody};
 use crate::status::Status;
 
 /// One server-side HTTP/2 connection.
@@ -32,6 +33,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
             .max_frame_size(settings.max_frame_size)
             .max_header_list_size(settings.max_header_list_size)
             .max_concurrent_streams(settings.max_concurrent_streams)
+            .max_send_buffer_size(settings.max_send_buffer_size)
+            .max_pending_accept_reset_streams(settings.max_pending_accept_reset_streams)
+            .max_local_error_reset_streams(Some(settings.max_local_error_reset_streams))
             .handshake(io);
         match tokio::time::timeout(settings.handshake_timeout, handshake).await {
             Ok(Ok(connection)) => Ok(ServerConnection { connection }),
@@ -46,13 +50,31 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
         let accepted = self.connection.accept().await?;
         Some(accepted.map_err(status_from_h2).map(|(request, respond)| {
             let (head, body) = request.into_parts();
-            AcceptedStream { head, body: RecvBody::new(body), stream: ServerStream::new(respond) }
+            AcceptedStream { head, body: RecvBody::new(body, None), stream: ServerStream::new(respond) }
         }))
     }
 
     /// Sends GOAWAY: no new streams; the ones in flight may finish.
     pub(crate) fn graceful_shutdown(&mut self) {
         self.connection.graceful_shutdown();
+    }
+
+    /// The keepalive pinger of this connection (see [`Keepalive::run`]);
+    /// resolves when the client stopped answering. Only the first call gets
+    /// the connection's pinger; later ones never resolve.
+    pub(crate) fn keepalive(
+        &mut self,
+        keepalive: &Keepalive,
+        streams: ActiveStreams,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let ping_pong = self.connection.ping_pong();
+        let keepalive = keepalive.clone();
+        async move {
+            match ping_pong {
+                Some(ping_pong) => keepalive.run(ping_pong, streams).await,
+                None => std::future::pending().await,
+            }
+        }
     }
 }
 

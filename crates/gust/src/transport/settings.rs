@@ -19,8 +19,20 @@ pub struct Http2Settings {
     pub max_header_list_size: u32,
     /// Most streams the peer may have open at once (advertised by servers).
     pub max_concurrent_streams: u32,
-    /// How long a new connection may take to complete the HTTP/2 preface.
+    /// How long a new connection may take to complete the HTTP/2 preface
+    /// (also bounds a peer that connects and sends nothing).
     pub handshake_timeout: Duration,
+    /// Most bytes of response data buffered per stream while waiting for the
+    /// socket: bounds the memory a peer that never reads can pin.
+    pub max_send_buffer_size: usize,
+    /// Most streams the peer may open and reset before the server accepted
+    /// them (HTTP/2 rapid reset, CVE-2023-44487); more is answered with
+    /// GOAWAY(ENHANCE_YOUR_CALM).
+    pub max_pending_accept_reset_streams: usize,
+    /// Most streams this side may reset because of the peer's errors on one
+    /// connection before it sends GOAWAY(ENHANCE_YOUR_CALM): a peer that
+    /// keeps provoking errors loses its connection.
+    pub max_local_error_reset_streams: usize,
 }
 
 impl Default for Http2Settings {
@@ -32,6 +44,9 @@ impl Default for Http2Settings {
             max_header_list_size: 16 * 1024,
             max_concurrent_streams: 1024,
             handshake_timeout: Duration::from_secs(20),
+            max_send_buffer_size: 400 * 1024,
+            max_pending_accept_reset_streams: 20,
+            max_local_error_reset_streams: 1024,
         }
     }
 }
