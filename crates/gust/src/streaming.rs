@@ -86,6 +86,13 @@ impl<M> Streaming<M> {
         streaming
     }
 
+    /// The response stream of a client call whose headers arrived already.
+    pub(crate) fn client_received(head: ReceivedHead, max_message_size: usize) -> Streaming<M> {
+        let mut streaming = Streaming::with_role(max_message_size, true);
+        streaming.set_head(head);
+        streaming
+    }
+
     fn with_role(max_message_size: usize, reads_trailers: bool) -> Streaming<M> {
         Streaming {
             head: None,
@@ -157,22 +164,27 @@ impl<M> Streaming<M> {
             }
         }
         if let Some(head) = &mut self.head {
-            let received = ready!(head.poll_receive(cx)).and_then(|(head, body)| check_head(head, body));
+            let received = ready!(head.poll_receive(cx))
+                .map_err(|no_response| no_response.status)
+                .and_then(|(head, body)| check_head(head, body));
             self.head = None;
             match received {
                 Err(status) => return Poll::Ready(Err(self.failure(status))),
-                Ok(ReceivedHead { metadata, body, encoding, trailers_only }) => {
-                    self.metadata = metadata;
-                    self.encoding = encoding;
-                    self.body = Some(body);
-                    if let Some(trailers) = trailers_only {
-                        self.state = State::Done;
-                        self.trailers = Some(trailers);
-                    }
-                }
+                Ok(received) => self.set_head(received),
             }
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// Takes in the checked response headers.
+    fn set_head(&mut self, ReceivedHead { metadata, body, encoding, trailers_only }: ReceivedHead) {
+        self.metadata = metadata;
+        self.encoding = encoding;
+        self.body = Some(body);
+        if let Some(trailers) = trailers_only {
+            self.state = State::Done;
+            self.trailers = Some(trailers);
+        }
     }
 }
 

@@ -154,3 +154,33 @@ async fn the_maximum_age_grace_ends_calls_that_outlive_it() {
     let status = within(reply).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
 }
+
+#[tokio::test]
+async fn a_unary_call_the_server_refused_unprocessed_is_made_again() {
+    // A bare h2 server that refuses the first stream (REFUSED_STREAM: it
+    // never processed it) and answers the next one.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let streams_seen = Arc::new(AtomicUsize::new(0));
+    let seen = streams_seen.clone();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut connection = h2::server::handshake(socket).await.unwrap();
+        while let Some(Ok((_request, mut respond))) = connection.accept().await {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
+                continue;
+            }
+            let head = http::Response::builder().header("content-type", "application/grpc").body(()).unwrap();
+            let mut body = respond.send_response(head, false).unwrap();
+            body.send_data(support::raw::frame(&Msg::text("second try")), false).unwrap();
+            let mut trailers = http::HeaderMap::new();
+            trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+            body.send_trailers(trailers).unwrap();
+        }
+    });
+    let channel = Channel::from_uri(&format!("http://{addr}")).unwrap();
+    let reply = within(channel.unary::<Msg, Msg>(UNARY, Request::new(Msg::text("hi")))).await.unwrap();
+    assert_eq!(reply.text, "second try");
+    assert_eq!(streams_seen.load(Ordering::SeqCst), 2);
+}

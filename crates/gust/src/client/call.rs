@@ -16,7 +16,7 @@ use crate::request::Request;
 use crate::response::Response;
 use crate::status::{Code, Status};
 use crate::streaming::Streaming;
-use crate::transport::{RecvBody, ResponseHead};
+use crate::transport::{NoResponse, RecvBody, ResponseHead};
 
 impl Channel {
     /// A unary call: one request, one response.
@@ -28,8 +28,8 @@ impl Channel {
         let (metadata, message, options) = request.into_parts();
         let options = self.with_defaults(options);
         within(options.timeout, async {
-            let head = self.start_with_message(path, &metadata, &options, &message).await?;
-            single_response(response_stream(self, head, None, None)).await
+            let head = self.unary_head(path, &metadata, &options, &message).await?;
+            single_response(Streaming::client_received(head, self.config().max_receive_message_size)).await
         })
         .await
     }
@@ -113,6 +113,31 @@ impl Channel {
             tracing::debug!(%status, "request not fully sent; the response tells why");
         }
         Ok(head)
+    }
+
+    /// Starts a unary call and waits for its response headers. A call the
+    /// server never processed is made once more: a server that starts to
+    /// drain refuses the streams a client opened before it heard of the
+    /// GOAWAY, and the retry goes to a new connection.
+    async fn unary_head<Req: Message>(
+        &self,
+        path: &'static str,
+        metadata: &Metadata,
+        options: &CallOptions,
+        message: &Req,
+    ) -> Result<ReceivedHead, Status> {
+        let mut retried = false;
+        loop {
+            let head = self.start_with_message(path, metadata, options, message).await?;
+            match head.receive().await {
+                Ok((head, body)) => return check_head(head, body),
+                Err(NoResponse { unprocessed: true, status }) if !retried => {
+                    tracing::debug!(%status, "the server did not process the call; making it again");
+                    retried = true;
+                }
+                Err(NoResponse { status, .. }) => return Err(status),
+            }
+        }
     }
 
     /// Starts a call whose requests come from a stream: opens the stream and

@@ -119,9 +119,34 @@ impl ResponseHead {
     pub(crate) fn poll_receive(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<(http::response::Parts, RecvBody), Status>> {
-        let response = std::task::ready!(Pin::new(&mut self.response).poll(cx)).map_err(status_from_h2)?;
+    ) -> Poll<Result<(http::response::Parts, RecvBody), NoResponse>> {
+        let response = std::task::ready!(Pin::new(&mut self.response).poll(cx))
+            .map_err(|error| NoResponse { unprocessed: never_processed(&error), status: status_from_h2(error) })?;
         let (head, body) = response.into_parts();
         Poll::Ready(Ok((head, RecvBody::new(body, self.activity.take()))))
     }
+
+    /// Waits for the response headers.
+    pub(crate) async fn receive(mut self) -> Result<(http::response::Parts, RecvBody), NoResponse> {
+        std::future::poll_fn(|cx| self.poll_receive(cx)).await
+    }
+}
+
+/// Why a stream got no response headers.
+pub(crate) struct NoResponse {
+    pub(crate) status: Status,
+    /// The server never processed the stream: it refused it
+    /// (REFUSED_STREAM), or the stream lay beyond the last one a GOAWAY let
+    /// through. Such a call can be made again on another connection, whatever
+    /// it does (grpc-go's transparent retry).
+    pub(crate) unprocessed: bool,
+}
+
+/// Whether `error` says the server never processed the stream. h2 fails a
+/// stream with the peer's GOAWAY only when the stream lies beyond the
+/// GOAWAY's last stream; streams cut off later fail with the broken
+/// connection instead.
+fn never_processed(error: &h2::Error) -> bool {
+    (error.is_go_away() && error.is_remote())
+        || (error.is_reset() && error.is_remote() && error.reason() == Some(h2::Reason::REFUSED_STREAM))
 }

@@ -19,7 +19,7 @@ mod tls;
 
 pub(crate) use activity::{ActiveStreams, StreamActivity};
 pub(crate) use body::RecvBody;
-pub(crate) use client::{ClientConnection, ResponseHead};
+pub(crate) use client::{ClientConnection, NoResponse, ResponseHead};
 pub(crate) use error::status_from_h2;
 pub(crate) use keepalive::{Keepalive, DEFAULT_KEEPALIVE_TIMEOUT};
 pub(crate) use peer::Peer;
