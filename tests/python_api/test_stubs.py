@@ -15,7 +15,7 @@ import grpc._utilities
 import pytest
 
 import gust
-from conftest import PAIRS, load_stub
+from pairs import PAIRS, load_stub
 
 
 def test_status_codes_match_grpcio():

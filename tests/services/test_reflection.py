@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import grpc
 import pytest
@@ -14,7 +15,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from conftest import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 #: Bounds every call, so that a hang fails the test instead of stalling it.
 TIMEOUT_S = 30
