@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
+use gust::client::ClientTls;
 use gust::{Channel, Code, Encoding, Metadata, Request, Status, Streaming};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -49,15 +50,23 @@ impl PyChannel {
     /// A channel to `target` (`host:port`, `dns:///host:port`,
     /// `ipv4:1.2.3.4:5`, `[::1]:5`), connecting on its first call.
     #[new]
-    #[pyo3(signature = (target, max_receive_message_length = None, max_send_message_length = None, compression = None))]
+    /// With `tls` (grpcio's `ssl_channel_credentials`: PEM root
+    /// certificates, or the system's; a client key and certificate chain for
+    /// mutual TLS; `grpc.ssl_target_name_override`) the channel speaks TLS.
+    #[pyo3(signature = (target, max_receive_message_length = None, max_send_message_length = None, compression = None, tls = None))]
     fn new(
         target: &str,
         max_receive_message_length: Option<i64>,
         max_send_message_length: Option<i64>,
         compression: Option<&str>,
+        tls: Option<ChannelTls>,
     ) -> PyResult<PyChannel> {
-        let uri = target_uri(target).map_err(PyValueError::new_err)?;
-        let mut builder = Channel::builder(uri);
+        let authority = target_authority(target).map_err(PyValueError::new_err)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut builder = Channel::builder(format!("{scheme}://{authority}"));
+        if let Some(tls) = tls {
+            builder = builder.tls(tls.client_tls()?);
+        }
         if let Some(limit) = max_receive_message_length {
             builder = builder.max_receive_message_size(usize::try_from(limit).unwrap_or(usize::MAX));
         }
@@ -146,7 +155,7 @@ fn encoding(name: Option<&str>) -> PyResult<Option<Encoding>> {
 }
 
 /// A grpc target as an `http://host:port` URI (default port 443, as grpc's).
-fn target_uri(target: &str) -> Result<String, String> {
+fn target_authority(target: &str) -> Result<String, String> {
     let authority = target
         .strip_prefix("dns:///")
         .or_else(|| target.strip_prefix("dns:"))
@@ -155,7 +164,7 @@ fn target_uri(target: &str) -> Result<String, String> {
         .or_else(|| target.strip_prefix("http://"))
         .unwrap_or(target);
     if authority.starts_with("unix:") || target.starts_with("https://") {
-        return Err(format!("unsupported target {target:?}: gust speaks plaintext TCP only"));
+        return Err(format!("unsupported target {target:?}: gust speaks TCP only"));
     }
     if authority.is_empty() {
         return Err(format!("invalid target {target:?}"));
@@ -164,7 +173,36 @@ fn target_uri(target: &str) -> Result<String, String> {
         Some(bracket) => authority[bracket..].contains(':'),
         None => authority.contains(':'),
     };
-    Ok(if has_port { format!("http://{authority}") } else { format!("http://{authority}:443") })
+    Ok(if has_port { authority.to_owned() } else { format!("{authority}:443") })
+}
+
+/// A channel's TLS settings as grpcio's `ssl_channel_credentials` and the
+/// `grpc.ssl_target_name_override` option give them, in PEM.
+#[derive(FromPyObject)]
+pub(crate) struct ChannelTls {
+    root_certificates: Option<Vec<u8>>,
+    private_key: Option<Vec<u8>>,
+    certificate_chain: Option<Vec<u8>>,
+    server_name: Option<String>,
+}
+
+impl ChannelTls {
+    fn client_tls(self) -> PyResult<ClientTls> {
+        let invalid = |error: gust::Error| PyValueError::new_err(error.to_string());
+        let mut tls = ClientTls::new();
+        if let Some(roots) = self.root_certificates {
+            tls = tls.ca_pem(roots).map_err(invalid)?;
+        }
+        match (self.certificate_chain, self.private_key) {
+            (Some(chain), Some(key)) => tls = tls.identity_pem(chain, key).map_err(invalid)?,
+            (None, None) => {}
+            _ => return Err(PyValueError::new_err("a client identity needs both a certificate chain and its key")),
+        }
+        if let Some(name) = self.server_name {
+            tls = tls.server_name(name);
+        }
+        Ok(tls)
+    }
 }
 
 /// The request side of a call.

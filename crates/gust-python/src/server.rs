@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use gust::server::{CallFuture, ServerCall, Service};
+use gust::server::{CallFuture, ServerCall, ServerTls, Service};
 use gust::{Request, ResponseSink, Server, Status, Streaming};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -45,7 +45,8 @@ struct ServerState {
     stage: Stage,
     services: BTreeSet<String>,
     /// Bound by `add_port`, served from `start`.
-    listeners: Vec<std::net::TcpListener>,
+    /// Each with the TLS it serves, for ports added by `add_secure_port`.
+    listeners: Vec<(std::net::TcpListener, Option<ServerTls>)>,
     /// Called once the server has stopped.
     on_stopped: Vec<Py<PyAny>>,
 }
@@ -113,8 +114,26 @@ impl ServerCore {
     }
 
     /// Binds `address` (`[::]:50051`, `localhost:0`, ...) and returns the
-    /// port: the chosen one for port 0.
-    fn add_port(&self, py: Python<'_>, address: &str) -> PyResult<u16> {
+    /// port: the chosen one for port 0. With `certificate_chain` and
+    /// `private_key` (PEM) the port serves TLS (grpcio's
+    /// `ssl_server_credentials`), verifying client certificates against
+    /// `root_certificates` when given, and refusing clients without one when
+    /// `require_client_auth`.
+    #[pyo3(signature = (address, certificate_chain = None, private_key = None, root_certificates = None, require_client_auth = false))]
+    fn add_port(
+        &self,
+        py: Python<'_>,
+        address: &str,
+        certificate_chain: Option<Vec<u8>>,
+        private_key: Option<Vec<u8>>,
+        root_certificates: Option<Vec<u8>>,
+        require_client_auth: bool,
+    ) -> PyResult<u16> {
+        let tls = match (certificate_chain, private_key) {
+            (Some(chain), Some(key)) => Some(server_tls(&chain, &key, root_certificates, require_client_auth)?),
+            (None, None) => None,
+            _ => return Err(PyValueError::new_err("TLS needs both a certificate chain and its private key")),
+        };
         let listeners = py
             .detach(|| bind(address))
             .map_err(|reason| PyRuntimeError::new_err(format!("Failed to bind to address {address}: {reason}")))?;
@@ -123,7 +142,7 @@ impl ServerCore {
         if state.stage != Stage::Created {
             return Err(PyRuntimeError::new_err("cannot add a port to a server that was started"));
         }
-        state.listeners.extend(listeners);
+        state.listeners.extend(listeners.into_iter().map(|listener| (listener, tls.clone())));
         Ok(port)
     }
 
@@ -144,7 +163,7 @@ impl ServerCore {
         let runtime = runtime();
         let _entered = runtime.enter();
         let mut servers = Vec::new();
-        for listener in listeners {
+        for (listener, tls) in listeners {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|error| PyRuntimeError::new_err(format!("cannot serve on a bound port: {error}")))?;
             let mut builder = Server::builder().grace_period(NO_GRACE_LIMIT);
@@ -156,6 +175,9 @@ impl ServerCore {
             }
             for name in &services {
                 builder = builder.add_service(PythonService { name, server: self.shared.clone() });
+            }
+            if let Some(tls) = tls {
+                builder = builder.tls(tls).map_err(|error| PyValueError::new_err(error.to_string()))?;
             }
             let drain = self.drain.clone();
             let server = builder.listener(listener);
@@ -262,6 +284,16 @@ fn message_limit(option: Option<i64>) -> Option<usize> {
 
 /// Binds every address `address` resolves to, on one port: the first
 /// address's (chosen by the system for port 0).
+/// The TLS settings of a secure port, from PEM.
+fn server_tls(chain: &[u8], key: &[u8], root: Option<Vec<u8>>, require_client_auth: bool) -> PyResult<ServerTls> {
+    let invalid = |error: gust::Error| PyValueError::new_err(error.to_string());
+    let mut tls = ServerTls::from_pem(chain, key).map_err(invalid)?;
+    if let Some(root) = root {
+        tls = tls.client_ca_pem(root).map_err(invalid)?;
+    }
+    Ok(tls.require_client_auth(require_client_auth))
+}
+
 fn bind(address: &str) -> Result<Vec<std::net::TcpListener>, String> {
     let resolved: Vec<SocketAddr> = address.to_socket_addrs().map_err(|e| e.to_string())?.collect();
     let mut listeners = Vec::new();

@@ -237,7 +237,7 @@ class StreamStreamClientInterceptor(abc.ABC):
 
 
 class ChannelCredentials:
-    """Credentials of a channel (gust speaks plaintext only for now)."""
+    """Credentials of a channel: TLS (``ssl_channel_credentials``) or none."""
 
     def __init__(self, credentials):
         self._credentials = credentials
@@ -269,7 +269,7 @@ class AuthMetadataPlugin(abc.ABC):
 
 
 class ServerCredentials:
-    """Credentials of a server port (gust speaks plaintext only for now)."""
+    """Credentials of a server port: TLS (``ssl_server_credentials``) or none."""
 
     def __init__(self, credentials):
         self._credentials = credentials
@@ -575,7 +575,20 @@ def _no_tls(what):
 
 
 def ssl_channel_credentials(root_certificates=None, private_key=None, certificate_chain=None):
-    _no_tls("TLS (ssl_channel_credentials)")
+    """TLS for ``secure_channel``: the PEM roots to trust (the system's if
+    None) and, for mutual TLS, the client's PEM key and certificate chain."""
+    if (private_key is None) != (certificate_chain is None):
+        raise ValueError("private_key and certificate_chain go together")
+    return ChannelCredentials(_SslChannel(root_certificates, private_key, certificate_chain))
+
+
+class _SslChannel:
+    """What ``ssl_channel_credentials`` was given."""
+
+    def __init__(self, root_certificates, private_key, certificate_chain):
+        self.root_certificates = root_certificates
+        self.private_key = private_key
+        self.certificate_chain = certificate_chain
 
 
 def xds_channel_credentials(fallback_credentials=None):
@@ -600,7 +613,29 @@ def composite_channel_credentials(channel_credentials, *call_credentials):
 
 def ssl_server_credentials(private_key_certificate_chain_pairs, root_certificates=None,
                            require_client_auth=False):
-    _no_tls("TLS (ssl_server_credentials)")
+    """TLS for ``add_secure_port``: one ``(private_key, certificate_chain)``
+    PEM pair, and the PEM roots client certificates are verified against
+    (client certificates are then asked for; ``require_client_auth`` refuses
+    clients without one)."""
+    pairs = list(private_key_certificate_chain_pairs)
+    if not pairs:
+        raise ValueError("At least one private key-certificate chain pair is required!")
+    if len(pairs) > 1:
+        raise NotImplementedError("gust serves one certificate per port (no SNI selection)")
+    if require_client_auth and root_certificates is None:
+        raise ValueError("Illegal to require client auth without providing root certificates!")
+    private_key, certificate_chain = pairs[0]
+    return ServerCredentials(_SslServer(private_key, certificate_chain, root_certificates, require_client_auth))
+
+
+class _SslServer:
+    """What ``ssl_server_credentials`` was given."""
+
+    def __init__(self, private_key, certificate_chain, root_certificates, require_client_auth):
+        self.private_key = private_key
+        self.certificate_chain = certificate_chain
+        self.root_certificates = root_certificates
+        self.require_client_auth = require_client_auth
 
 
 def xds_server_credentials(fallback_credentials):
@@ -659,14 +694,17 @@ def insecure_channel(target, options=None, compression=None):
 
 
 def secure_channel(target, credentials, options=None, compression=None):
-    """Only plaintext is supported: works with
-    ``grpc.experimental.insecure_channel_credentials()``."""
+    """A TLS channel to ``target`` with ``ssl_channel_credentials`` (the
+    ``grpc.ssl_target_name_override`` option names the server to verify), or
+    a plaintext one with ``grpc.experimental.insecure_channel_credentials()``."""
     from gust import _channel
     from gust import experimental
 
     if credentials is experimental.insecure_channel_credentials():
         return _channel.Channel(target, options, compression)
-    _no_tls("TLS (secure_channel)")
+    if isinstance(getattr(credentials, "_credentials", None), _SslChannel):
+        return _channel.Channel(target, options, compression, tls=credentials._credentials)
+    _no_tls("these channel credentials")
 
 
 def intercept_channel(channel, *interceptors):

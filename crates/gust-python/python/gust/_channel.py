@@ -12,6 +12,7 @@ import logging
 import sys
 import threading
 import time
+import types
 
 import gust
 from gust import _common
@@ -448,18 +449,25 @@ class StreamStreamMultiCallable(_MultiCallable, gust.StreamStreamMultiCallable):
 
 
 class Channel(gust.Channel):
-    """``gust.insecure_channel(target)``: a plaintext channel."""
+    """``gust.insecure_channel(target)`` (plaintext) or
+    ``gust.secure_channel(target, ssl_channel_credentials(...))`` (TLS)."""
 
-    def __init__(self, target, options, compression):
+    def __init__(self, target, options, compression, tls=None):
         options = _common.options_dict(options)
         if compression is None:
             compression = options.get("grpc.default_compression_algorithm")
+        if tls is not None:
+            tls = types.SimpleNamespace(
+                root_certificates=tls.root_certificates, private_key=tls.private_key,
+                certificate_chain=tls.certificate_chain,
+                server_name=options.get("grpc.ssl_target_name_override"))
         self._target = target
         self._core = _gust.Channel(
             target,
             options.get("grpc.max_receive_message_length"),
             options.get("grpc.max_send_message_length"),
             _common.compression_name(compression),
+            tls,
         )
         self._closed = False
         self._subscriptions = []

@@ -442,9 +442,11 @@ class Server(gust.Server):
         return self._core.add_port(_common.decode(address))
 
     def add_secure_port(self, address, server_credentials):
-        if getattr(server_credentials, "_credentials", True) is None:
+        tls = getattr(server_credentials, "_credentials", None)
+        if tls is None:
             return self.add_insecure_port(address)
-        raise NotImplementedError("gust does not support TLS yet: use add_insecure_port")
+        return self._core.add_port(_common.decode(address), tls.certificate_chain, tls.private_key,
+                                   tls.root_certificates, tls.require_client_auth)
 
     def start(self):
         self._core.start()
