@@ -59,6 +59,28 @@ def port_in_use(port: int) -> bool:
     return _accepts("127.0.0.1", port) or _accepts("::1", port)
 
 
+#: The HTTP/2 client preface, then an empty SETTINGS frame.
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def serves_http2(port: int) -> bool:
+    """True once a server on `port` answers HTTP/2 (sends its SETTINGS).
+
+    A port accepting TCP connections is not enough: grpcio and gust bind in
+    `add_insecure_port`, before `start()`, so a signal sent as soon as the
+    port accepts can land while the program is still in `start()`, before
+    the `try` that handles it."""
+    for host in ("127.0.0.1", "::1"):
+        try:
+            with socket.create_connection((host, port), timeout=1.0) as probe:
+                probe.sendall(_H2_PREFACE)
+                if probe.recv(9):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 #: What a gust example server prints once it listens (examples/src/lib.rs).
 _ANNOUNCEMENT = re.compile(r"^listening on \S*:(\d+)$", re.MULTILINE)
 
@@ -113,7 +135,7 @@ class Server:
                     f"on port {self.port}\n{self.logs()}")
             if self.port == 0:
                 self.port = self._announced_port()
-            if self.port and port_in_use(self.port):
+            if self.port and serves_http2(self.port):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
