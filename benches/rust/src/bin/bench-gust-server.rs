@@ -30,10 +30,7 @@ impl gust_benches::gust_pb::Echo for Echo {
     ) -> Result<(), Status> {
         let StreamRequest { count, size } = request.into_inner();
         let payload = Payload { data: vec![gust_benches::FILL; size as usize] };
-        for _ in 0..count {
-            responses.send(payload.clone()).await?;
-        }
-        Ok(())
+        responses.send_all((0..count).map(|_| payload.clone())).await
     }
 }
 

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::responder::{drive, SharedStream};
 use super::{CallContext, ResponseSink, ServerConfig};
-use crate::codec::{Encoding, Message};
+use crate::codec::{Encoding, Message, OutboundMessage as _};
 use crate::metadata::Metadata;
 use crate::request::Request;
 use crate::status::Status;
@@ -52,7 +52,9 @@ impl ServerCall {
             let (message, compressed) =
                 read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
             let response = handler(Request::from_server(metadata, message, compressed, context.clone())).await?;
-            stream.send_message(&context, response, None, config.max_send_message_size).await
+            stream
+                .send_messages(&context, std::iter::once(response.into_outgoing()), config.max_send_message_size)
+                .await
         })
     }
 
@@ -83,7 +85,9 @@ impl ServerCall {
         self.run(move |metadata, body, encoding, context, stream, config| async move {
             let requests = Streaming::server(body, encoding, config.max_receive_message_size);
             let response = handler(Request::from_server(metadata, requests, false, context.clone())).await?;
-            stream.send_message(&context, response, None, config.max_send_message_size).await
+            stream
+                .send_messages(&context, std::iter::once(response.into_outgoing()), config.max_send_message_size)
+                .await
         })
     }
 

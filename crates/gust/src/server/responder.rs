@@ -13,7 +13,7 @@ use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::CallContext;
-use crate::codec::{encode_frame_into, Encoding, Message, ACCEPTED_ENCODINGS};
+use crate::codec::{encode_frame_into, Encoding, Message, Outgoing, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -95,29 +95,37 @@ impl SharedStream {
         self.lock().ensure_headers(context)
     }
 
-    /// Sends one message, after the response headers if they have not gone
-    /// out yet; `compress: Some(false)` sends it uncompressed whatever the
-    /// response's encoding. Small messages are buffered to share DATA frames;
-    /// once enough are buffered this waits for them to go out (and so for
-    /// flow-control window): the buffer stays bounded.
-    pub(crate) async fn send_message<M: Message>(
+    /// Sends `messages` in order, after the response headers if they have
+    /// not gone out yet; a message's `compress: Some(false)` sends it
+    /// uncompressed whatever the response's encoding. Small messages are
+    /// buffered to share DATA frames: as many as fill a batch are encoded
+    /// under one lock, then the batch goes out (waiting for flow-control
+    /// window), so the buffer stays bounded. `messages` is only advanced
+    /// under the lock, never across an await.
+    pub(crate) async fn send_messages<M: Message>(
         &self,
         context: &CallContext,
-        message: M,
-        compress: Option<bool>,
+        mut messages: impl Iterator<Item = Outgoing<M>>,
         max_len: usize,
     ) -> Result<(), Status> {
-        let full = {
-            let mut outbound = self.lock();
-            outbound.ensure_headers(context)?;
-            let encoding = outbound.encoding.filter(|_| compress != Some(false));
-            encode_frame_into(&message, max_len, encoding, &mut outbound.pending)?;
-            outbound.pending.len() >= COALESCE_BYTES
-        };
-        if full {
+        loop {
+            let batch_full = {
+                let mut outbound = self.lock();
+                outbound.ensure_headers(context)?;
+                loop {
+                    let Some(Outgoing { message, compress }) = messages.next() else { break false };
+                    let encoding = outbound.encoding.filter(|_| compress != Some(false));
+                    encode_frame_into(&message, max_len, encoding, &mut outbound.pending)?;
+                    if outbound.pending.len() >= COALESCE_BYTES {
+                        break true;
+                    }
+                }
+            };
+            if !batch_full {
+                return Ok(());
+            }
             self.flush().await?;
         }
-        Ok(())
     }
 
     /// Sends every buffered message.

@@ -28,8 +28,23 @@ impl<M: Message> ResponseSink<M> {
     /// to choose its compression); the response headers go out with the
     /// first one.
     pub async fn send(&mut self, message: impl OutboundMessage<Message = M>) -> Result<(), Status> {
-        let outgoing = message.into_outgoing();
-        self.stream.send_message(&self.context, outgoing.message, outgoing.compress, self.max_send_message_size).await
+        self.send_all(std::iter::once(message)).await
+    }
+
+    /// Sends every message `messages` yields, in order, as [`send`](Self::send)
+    /// would one by one, but cheaper: a run of small messages is encoded
+    /// into a shared batch under one lock, rather than one call each. A
+    /// lazy iterator (`(0..n).map(...)`, as a handler producing replies on
+    /// the fly would write) is advanced only while the batch has room, so
+    /// it runs at most a batch (64 KiB) ahead of flow control.
+    pub async fn send_all<I>(&mut self, messages: I) -> Result<(), Status>
+    where
+        I: IntoIterator,
+        I::Item: OutboundMessage<Message = M>,
+        I::IntoIter: Send,
+    {
+        let messages = messages.into_iter().map(OutboundMessage::into_outgoing);
+        self.stream.send_messages(&self.context, messages, self.max_send_message_size).await
     }
 
     /// Sends the response headers (with the context's initial metadata) now

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use gust::codec::OutboundMessage as _;
 use gust::server::{CallFuture, ServerBuilder, ServerCall, Service};
 use gust::{Channel, Code, Metadata, Request, ResponseSink, Server, Status, Streaming};
 use tokio::sync::{mpsc, oneshot};
@@ -123,18 +124,30 @@ impl Echo {
         let msg = request.into_inner();
         compress_response(sink.context(), &msg);
         let mut guard = DropGuard { context: sink.context().clone(), events: self.events.clone(), armed: true };
-        for index in 0..msg.count {
-            if msg.sleep_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(msg.sleep_ms)).await;
-            }
+        // Odd replies go uncompressed: per-message control.
+        let reply = |index: u32| {
             let reply = Msg { text: index.to_string(), payload: msg.payload.clone(), ..Msg::default() };
-            // Odd replies go uncompressed: per-message control.
             if index % 2 == 1 {
-                sink.send(gust::Outgoing::uncompressed(reply)).await?;
+                gust::Outgoing::uncompressed(reply)
             } else {
-                sink.send(reply).await?;
+                reply.into_outgoing()
             }
-            self.sent.fetch_add(1, Ordering::SeqCst);
+        };
+        if msg.sleep_ms > 0 {
+            for index in 0..msg.count {
+                tokio::time::sleep(Duration::from_millis(msg.sleep_ms)).await;
+                sink.send(reply(index)).await?;
+                self.sent.fetch_add(1, Ordering::SeqCst);
+            }
+        } else {
+            // Without pauses, the replies go as one lazy batch: `sent`
+            // counts how far the server ran ahead of the client.
+            let sent = &self.sent;
+            sink.send_all((0..msg.count).map(|index| {
+                sent.fetch_add(1, Ordering::SeqCst);
+                reply(index)
+            }))
+            .await?;
         }
         guard.armed = false;
         if msg.code != 0 {
