@@ -49,6 +49,24 @@ async fn server_keepalive_closes_a_connection_whose_client_stopped_answering() {
     within(client.until_closed(false)).await;
 }
 
+#[tokio::test]
+async fn server_keepalive_goes_on_pinging_a_client_that_answers() {
+    // The timeout is four intervals: a pinger that failed to rearm its timer
+    // after a PING or a PONG would stop pinging or close the connection.
+    // (The interval outlasts the handshake, which answers no PING.)
+    let (server, _) = start_with(|builder| {
+        builder.keepalive_interval(Duration::from_millis(100)).keepalive_timeout(Duration::from_millis(400))
+    })
+    .await;
+    let mut client = RawConnection::handshake(server.addr, &[]).await;
+    for _ in 0..4 {
+        let ping = within(client.expect(|frame| frame.kind == frames::PING && frame.flags & frames::ACK == 0)).await;
+        client.send(&frames::frame(frames::PING, frames::ACK, 0, &ping.payload)).await;
+    }
+    // Still open: it answers a PING of ours.
+    within(client.ping()).await;
+}
+
 /// A TCP server that completes nothing beyond sending its SETTINGS and never
 /// answers a PING: a peer that hangs. Counts the connections made to it.
 async fn hanging_server() -> (String, Arc<AtomicUsize>) {

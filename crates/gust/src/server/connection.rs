@@ -31,19 +31,21 @@ pub(crate) struct ConnectionScope {
     pub(crate) tasks: TaskTracker,
 }
 
-/// Serves an accepted TCP connection: plaintext, or TLS first. The TLS
-/// handshake runs in the connection's own task, bounded by the handshake
-/// timeout, so a slow or failing one holds up no other connection (nor a
-/// shutdown).
-pub(crate) async fn serve_socket(socket: TcpStream, addr: SocketAddr, scope: Arc<ConnectionScope>) {
+/// Starts serving an accepted TCP connection in a task of its own:
+/// plaintext, or TLS first. The TLS handshake runs in that task, bounded by
+/// the handshake timeout, so a slow or failing one holds up no other
+/// connection (nor a shutdown).
+///
+/// Each kind gets its own task type, sized for it alone: the TLS handshake's
+/// state and the TLS connection's are far larger than a plaintext
+/// connection's (about 5 KiB), and a task is allocated at the size of its
+/// largest state for as long as the connection is open.
+pub(crate) fn spawn_connection(socket: TcpStream, addr: SocketAddr, scope: Arc<ConnectionScope>) {
+    let tasks = scope.tasks.clone();
     match scope.tls.clone() {
-        None => serve_connection(socket, Peer { addr: Some(addr), certificates: None }, scope).await,
-        // Boxed: the TLS handshake's state and the TLS connection's are far
-        // larger than a plaintext connection's, and every connection task
-        // would otherwise be allocated at their size (about 5 KiB more per
-        // idle connection).
-        Some(tls) => Box::pin(serve_tls(socket, addr, tls, scope)).await,
-    }
+        None => tasks.spawn(serve_connection(socket, Peer { addr: Some(addr), certificates: None }, scope)),
+        Some(tls) => tasks.spawn(serve_tls(socket, addr, tls, scope)),
+    };
 }
 
 /// Runs the TLS handshake, then serves the connection over it.
@@ -86,11 +88,15 @@ where
             return;
         }
     };
-    let calls = scope.stopped.child_token();
-    // Made once: each `cancelled()` future registers with the server-wide
-    // token when first polled, which takes that token's lock.
-    let mut drain_signal = pin!(scope.draining.cancelled());
-    let mut stop_signal = pin!(scope.stopped.cancelled());
+    // Cancelled when the loop ends, which a server stop also ends. Made
+    // with the first call: an idle connection does without it.
+    let mut calls: Option<CancellationToken> = None;
+    // The server's shutdown, one phase at a time: draining, then stopped
+    // (which never comes first). One future, not two, in every connection's
+    // task; made once per phase, as each `cancelled()` future registers
+    // with the server-wide token when first polled, under that token's lock.
+    let mut server_signal = pin!(scope.draining.cancelled());
+    let mut waiting_for_stop = false;
     let streams = ActiveStreams::new();
     let mut keepalive = pin!(connection.keepalive(&config.keepalive, streams.clone()));
     let mut idle = after(config.lifetime.max_idle, |idle| streams.idle_for(idle));
@@ -103,7 +109,7 @@ where
             accepted = connection.accept() => match accepted {
                 Some(Ok(stream)) => {
                     let scope = scope.clone();
-                    let calls = calls.clone();
+                    let calls = calls.get_or_insert_with(CancellationToken::new).clone();
                     let peer = peer.clone();
                     let activity = streams.track();
                     scope.tasks.clone().spawn(async move {
@@ -133,15 +139,23 @@ where
                 tracing::debug!(peer = ?peer.addr, "maximum connection age grace over; closing");
                 break;
             }
-            () = &mut drain_signal, if !draining => {
-                draining = true;
-                connection.graceful_shutdown();
+            () = &mut server_signal => {
+                if waiting_for_stop {
+                    break;
+                }
+                if !draining {
+                    draining = true;
+                    connection.graceful_shutdown();
+                }
+                waiting_for_stop = true;
+                server_signal.set(scope.stopped.cancelled());
             }
-            () = &mut stop_signal => break,
         }
     }
     // The connection is gone: calls still running on it cannot answer.
-    calls.cancel();
+    if let Some(calls) = calls {
+        calls.cancel();
+    }
 }
 
 /// `timer(duration)`, or never for `None`. Boxed, so that a connection

@@ -35,7 +35,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::error::Error;
 use crate::transport::{Http2Settings, Keepalive, TlsAcceptor, DEFAULT_KEEPALIVE_TIMEOUT};
-use connection::{serve_socket, ConnectionLifetime, ConnectionScope};
+use connection::{spawn_connection, ConnectionLifetime, ConnectionScope};
 use router::Router;
 
 /// A gRPC service the server can route calls to. Generated `XxxServer<T>`
@@ -240,7 +240,7 @@ impl Server {
                         if let Err(error) = socket.set_nodelay(true) {
                             tracing::debug!(%error, "could not set TCP_NODELAY");
                         }
-                        scope.tasks.spawn(serve_socket(socket, peer, scope.clone()));
+                        spawn_connection(socket, peer, scope.clone());
                     }
                     Err(error) => {
                         // Out of descriptors or a connection reset before

@@ -57,14 +57,8 @@ impl ClientConnection {
         let closed = Arc::new(AtomicBool::new(false));
         let driver_closed = closed.clone();
         let streams = ActiveStreams::new();
-        let pinger = connection.ping_pong().map(|ping_pong| keepalive.clone().run(ping_pong, streams.clone()));
+        let pinger = keepalive.clone().run(connection.ping_pong(), streams.clone());
         tokio::spawn(async move {
-            let pinger = async move {
-                match pinger {
-                    Some(pinger) => pinger.await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
                 ended = &mut connection => if let Err(error) = ended {
                     tracing::debug!(%error, "client connection ended");

@@ -8,7 +8,12 @@
 //! reads, so here the PING goes out every `interval` whatever the traffic
 //! (one PING frame per interval: cheap).
 
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::ActiveStreams;
 
@@ -29,28 +34,46 @@ pub(crate) const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 impl Keepalive {
     /// Pings as configured; resolves when a PING went unanswered within the
     /// timeout (or the connection failed): the caller then closes it. Never
-    /// resolves while the peer answers. The connection must be driven
-    /// meanwhile, or no PING is ever sent.
-    pub(crate) async fn run(self, mut ping_pong: h2::PingPong, streams: ActiveStreams) {
-        let Some(interval) = self.interval else {
+    /// resolves while the peer answers, nor without an interval or a
+    /// `ping_pong` handle (h2 hands out one per connection). The connection
+    /// must be driven meanwhile, or no PING is ever sent.
+    ///
+    /// One timer serves both the wait between PINGs and the wait for the
+    /// PONG: this future lives in every connection's task for as long as the
+    /// connection, so its size is memory per idle connection.
+    pub(crate) async fn run(self, ping_pong: Option<h2::PingPong>, streams: ActiveStreams) {
+        let (Some(interval), Some(mut ping_pong)) = (self.interval, ping_pong) else {
             return std::future::pending().await;
         };
+        let mut timer = pin!(tokio::time::sleep(interval));
         loop {
-            tokio::time::sleep(interval).await;
+            timer.as_mut().await;
             if !self.while_idle {
-                streams.busy().await;
+                // Boxed: the wait is as large as the timer, and only clients
+                // that ping busy connections alone ever make it.
+                Box::pin(streams.busy()).await;
             }
-            match tokio::time::timeout(self.timeout, ping_pong.ping(h2::Ping::opaque())).await {
-                Ok(Ok(_pong)) => {}
-                Ok(Err(error)) => {
+            if let Err(error) = ping_pong.send_ping(h2::Ping::opaque()) {
+                tracing::debug!(%error, "keepalive PING failed");
+                return;
+            }
+            timer.as_mut().reset(Instant::now() + self.timeout);
+            let pong = poll_fn(|cx| match ping_pong.poll_pong(cx) {
+                Poll::Ready(pong) => Poll::Ready(Some(pong)),
+                Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+            });
+            match pong.await {
+                Some(Ok(_pong)) => {}
+                Some(Err(error)) => {
                     tracing::debug!(%error, "keepalive PING failed");
                     return;
                 }
-                Err(_) => {
+                None => {
                     tracing::debug!(timeout = ?self.timeout, "keepalive PING unanswered; closing the connection");
                     return;
                 }
             }
+            timer.as_mut().reset(Instant::now() + interval);
         }
     }
 }

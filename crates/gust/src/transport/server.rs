@@ -67,14 +67,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
         keepalive: &Keepalive,
         streams: ActiveStreams,
     ) -> impl Future<Output = ()> + Send + 'static {
-        let ping_pong = self.connection.ping_pong();
-        let keepalive = keepalive.clone();
-        async move {
-            match ping_pong {
-                Some(ping_pong) => keepalive.run(ping_pong, streams).await,
-                None => std::future::pending().await,
-            }
-        }
+        keepalive.clone().run(self.connection.ping_pong(), streams)
     }
 }
 
