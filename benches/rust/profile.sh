@@ -3,10 +3,11 @@
 # the hottest functions, and the split between h2, tokio (with the kernel's
 # socket work) and gust's own code.
 #
-#   benches/rust/profile.sh [a|c]
+#   benches/rust/profile.sh [a|c|d]
 #
 #   a (default): scenario (a) of run.sh, unary 100-byte echo, h2load 50 x 20
 #   c: server streaming of 16-byte messages, read by the bare h2 reader
+#   d: unary 1 MiB echo, h2load 4 x 4
 #
 # Uses `perf record -e cpu-clock` (a software clock, which works where the
 # hardware counters are "not supported") with DWARF call stacks, so inlined
@@ -36,6 +37,7 @@ for tool in h2load perf; do
     command -v $tool >/dev/null || apt-get install -y -qq "$([[ $tool == perf ]] && echo linux-perf || echo nghttp2-client)" >/dev/null
 done
 "$BIN/bench-client" body --size 100 --framed >"$WORK/body-100"
+"$BIN/bench-client" body --size 1048576 --framed >"$WORK/body-1m"
 
 # load SECONDS: the scenario's load for about SECONDS.
 load() {
@@ -46,7 +48,9 @@ load() {
             while (($(date +%s) < end)); do
                 "$BIN/bench-client" stream --impl h2 --target "http://127.0.0.1:$PORT" --count 300000 --size 16
             done ;;
-        *) echo "unknown scenario $SCENARIO (a or c)" >&2; exit 2 ;;
+        d) h2load -c 4 -m 4 -t 1 -D "$1" -d "$WORK/body-1m" -H 'content-type: application/grpc' -H 'te: trailers' \
+            "http://127.0.0.1:$PORT/bench.Echo/Unary" | grep -E '^finished|^requests' ;;
+        *) echo "unknown scenario $SCENARIO (a, c or d)" >&2; exit 2 ;;
     esac
 }
 

@@ -181,7 +181,7 @@ impl Metadata {
 
     /// Adds an entry under a protocol header that applications may not set
     /// (the runtime's own, e.g. `grpc-accept-encoding` on a rejection).
-    pub(crate) fn append_reserved(&mut self, key: &'static str, value: &'static str) {
+    pub(crate) fn append_reserved(&mut self, key: HeaderName, value: &'static str) {
         self.headers.append(key, HeaderValue::from_static(value));
     }
 

@@ -4,21 +4,24 @@
 pub(crate) mod percent;
 pub(crate) mod timeout;
 
-use http::header::{HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::metadata::{self, Metadata};
 use crate::status::{Code, Status};
 
-pub(crate) const CONTENT_TYPE: &str = "content-type";
+// Header names as `HeaderName` values, not strings: a map looked up or
+// filled with a string parses and classifies the name each time, on every
+// call.
+pub(crate) const CONTENT_TYPE: HeaderName = http::header::CONTENT_TYPE;
 pub(crate) const GRPC_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc");
-pub(crate) const GRPC_STATUS: &str = "grpc-status";
-pub(crate) const GRPC_MESSAGE: &str = "grpc-message";
-pub(crate) const GRPC_STATUS_DETAILS: &str = "grpc-status-details-bin";
-pub(crate) const GRPC_TIMEOUT: &str = "grpc-timeout";
-pub(crate) const GRPC_ENCODING: &str = "grpc-encoding";
-pub(crate) const GRPC_ACCEPT_ENCODING: &str = "grpc-accept-encoding";
-pub(crate) const TE: &str = "te";
-pub(crate) const USER_AGENT: &str = "user-agent";
+pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+pub(crate) const GRPC_STATUS_DETAILS: HeaderName = HeaderName::from_static("grpc-status-details-bin");
+pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
+pub(crate) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
+pub(crate) const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
+pub(crate) const TE: HeaderName = http::header::TE;
+pub(crate) const USER_AGENT: HeaderName = http::header::USER_AGENT;
 
 /// The `user-agent` gust clients send, in the structure the protocol recommends.
 pub(crate) const GUST_USER_AGENT: &str = concat!("grpc-rust-gust/", env!("CARGO_PKG_VERSION"));
@@ -99,7 +102,7 @@ mod tests {
         assert_eq!(received.message(), "100% used ☺");
         assert_eq!(&received.details()[..], &[8, 1]);
         assert_eq!(received.metadata().get("x-reason"), Some("quota"));
-        assert!(received.metadata().get(GRPC_STATUS).is_none());
+        assert!(received.metadata().get(GRPC_STATUS.as_str()).is_none());
     }
 
     #[test]
