@@ -9,6 +9,16 @@ use gust::{Code, Request};
 use support::*;
 
 #[tokio::test]
+async fn work_a_handler_spawned_hears_of_the_cancellation() {
+    let (server, mut events, _) = start().await;
+    let request = Request::new(Msg { sleep_ms: 10_000, ..Msg::text("slow") }).with_timeout(Duration::from_millis(100));
+    let status = server.channel().unary::<Msg, Msg>(UNARY, request).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    let noticed = async { while events.recv().await.expect("event stream ended") != Event::CancelNoticed {} };
+    tokio::time::timeout(Duration::from_secs(10), noticed).await.expect("the spawned task never saw the cancellation");
+}
+
+#[tokio::test]
 async fn the_server_sees_the_deadline_and_cancels_a_late_handler() {
     let (server, mut events, _) = start().await;
     let request = Request::new(Msg { sleep_ms: 10_000, ..Msg::text("slow") }).with_timeout(Duration::from_millis(300));

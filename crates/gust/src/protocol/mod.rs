@@ -35,10 +35,18 @@ pub(crate) fn is_grpc_content_type(value: &[u8]) -> bool {
     }
 }
 
+/// The `grpc-status` value of `code`: the code's number in decimal, from a
+/// table, as `HeaderValue::from(u16)` would allocate for it on every call.
+fn status_value(code: Code) -> HeaderValue {
+    const DIGITS: [&str; 17] =
+        ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16"];
+    HeaderValue::from_static(DIGITS[code as usize])
+}
+
 /// Writes `status` as `grpc-status`, `grpc-message`, `grpc-status-details-bin`
 /// and its metadata.
 pub(crate) fn write_status(status: &Status, headers: &mut HeaderMap) {
-    headers.insert(GRPC_STATUS, HeaderValue::from(status.code() as u16));
+    headers.insert(GRPC_STATUS, status_value(status.code()));
     if !status.message().is_empty() {
         // Percent-encoding leaves only printable ASCII, always a valid value.
         if let Ok(value) = HeaderValue::from_str(&percent::encode(status.message())) {
@@ -103,6 +111,15 @@ mod tests {
         assert_eq!(&received.details()[..], &[8, 1]);
         assert_eq!(received.metadata().get("x-reason"), Some("quota"));
         assert!(received.metadata().get(GRPC_STATUS.as_str()).is_none());
+    }
+
+    #[test]
+    fn every_code_is_written_as_its_number() {
+        for code in Code::ALL {
+            let mut trailers = HeaderMap::new();
+            write_status(&Status::new(code, ""), &mut trailers);
+            assert_eq!(trailers[GRPC_STATUS], (code as i32).to_string(), "{code:?}");
+        }
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub struct ServerCall {
     pub(crate) encoding: Option<Encoding>,
     pub(crate) stream: SharedStream,
     pub(crate) context: CallContext,
-    pub(crate) cancellation: CancellationToken,
+    /// Cancelled when the connection (or the server) stops: the call ends.
+    pub(crate) connection_cancellation: CancellationToken,
     pub(crate) deadline: Option<Instant>,
     pub(crate) config: Arc<ServerConfig>,
     /// `/service/method`, for error messages.
@@ -118,9 +119,10 @@ impl ServerCall {
         W: FnOnce(Metadata, RecvBody, Option<Encoding>, CallContext, SharedStream, Arc<ServerConfig>) -> Fut,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        let ServerCall { metadata, body, encoding, stream, context, cancellation, deadline, config, .. } = self;
+        let ServerCall { metadata, body, encoding, stream, context, connection_cancellation, deadline, config, .. } =
+            self;
         let work = work(metadata, body, encoding, context.clone(), stream.clone(), config);
-        Box::pin(drive(stream, context, cancellation, deadline, work))
+        Box::pin(drive(stream, context, connection_cancellation, deadline, work))
     }
 }
 

@@ -1,11 +1,13 @@
 //! What a handler can know and say about its call besides the messages.
 
 use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use http::{Extensions, HeaderValue};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::Notify;
 
 use crate::codec::Encoding;
 
@@ -33,11 +35,23 @@ struct ContextInner {
     deadline: Option<Instant>,
     /// The client's `grpc-accept-encoding`.
     accept_encoding: Option<HeaderValue>,
-    cancellation: CancellationToken,
+    cancellation: Cancellation,
     peer: Peer,
     /// What interceptors handed to the handler.
     extensions: Extensions,
     response: Mutex<ResponseMetadata>,
+}
+
+/// Whether the call was cancelled, and who is waiting to hear it.
+///
+/// Kept in the context rather than as a child of the connection's token: a
+/// child costs an allocation and two locks of the connection's token per
+/// call. The call's driver marks it whenever the call ends early, whatever
+/// the reason (a reset, the deadline, the connection or server stopping).
+#[derive(Debug, Default)]
+struct Cancellation {
+    cancelled: AtomicBool,
+    waiters: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -57,12 +71,17 @@ impl CallContext {
     pub(crate) fn new(
         deadline: Option<Instant>,
         accept_encoding: Option<HeaderValue>,
-        cancellation: CancellationToken,
         peer: Peer,
         extensions: Extensions,
     ) -> CallContext {
-        let inner =
-            ContextInner { deadline, accept_encoding, cancellation, peer, extensions, response: Mutex::default() };
+        let inner = ContextInner {
+            deadline,
+            accept_encoding,
+            cancellation: Cancellation::default(),
+            peer,
+            extensions,
+            response: Mutex::default(),
+        };
         CallContext { inner: Some(Arc::new(inner)) }
     }
 
@@ -78,13 +97,21 @@ impl CallContext {
 
     /// Whether the call was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.inner.as_ref().is_some_and(|inner| inner.cancellation.is_cancelled())
+        self.inner.as_ref().is_some_and(|inner| inner.cancellation.cancelled.load(Ordering::Acquire))
     }
 
     /// Resolves when the call is cancelled; never, for a detached context.
     pub async fn cancelled(&self) {
         match &self.inner {
-            Some(inner) => inner.cancellation.cancelled().await,
+            Some(inner) => loop {
+                // Registered before the check, so a cancel in between wakes it.
+                let mut cancelled = pin!(inner.cancellation.waiters.notified());
+                cancelled.as_mut().enable();
+                if inner.cancellation.cancelled.load(Ordering::Acquire) {
+                    return;
+                }
+                cancelled.await;
+            },
             None => std::future::pending().await,
         }
     }
@@ -155,7 +182,9 @@ impl CallContext {
 
     pub(crate) fn cancel(&self) {
         if let Some(inner) = &self.inner {
-            inner.cancellation.cancel();
+            if !inner.cancellation.cancelled.swap(true, Ordering::AcqRel) {
+                inner.cancellation.waiters.notify_waiters();
+            }
         }
     }
 

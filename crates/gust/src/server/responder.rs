@@ -54,7 +54,9 @@ impl Outbound {
                 if self.pending.is_empty() {
                     return Poll::Ready(Ok(()));
                 }
-                self.sending = self.pending.split().freeze();
+                // Taken whole, not split: a buffer split off becomes shared,
+                // which allocates; the next message starts a new one.
+                self.sending = std::mem::take(&mut self.pending).freeze();
             }
             ready!(self.stream.poll_send(cx, &mut self.sending))?;
         }
@@ -190,14 +192,14 @@ enum Outcome {
 pub(crate) async fn drive(
     stream: SharedStream,
     context: CallContext,
-    cancellation: tokio_util::sync::CancellationToken,
+    connection_cancellation: tokio_util::sync::CancellationToken,
     deadline: Option<Instant>,
     work: impl Future<Output = Result<(), Status>>,
 ) {
     let outcome = {
         let mut work = pin!(AssertUnwindSafe(work).catch_unwind());
         let mut deadline_timer = pin!(sleep_until(deadline));
-        let mut shut_down = pin!(cancellation.cancelled());
+        let mut shut_down = pin!(connection_cancellation.cancelled());
         let outcome = poll_fn(|cx| {
             // A reset first: the handler may see it as an error from its
             // request stream in this same wake-up, and must see it as a
@@ -245,7 +247,7 @@ pub(crate) async fn drive(
             tokio::select! {
                 result = respond => result,
                 () = sleep_until(deadline) => Err(Status::deadline_exceeded("deadline exceeded while sending the response")),
-                () = cancellation.cancelled() => Err(Status::unavailable("server shutting down")),
+                () = connection_cancellation.cancelled() => Err(Status::unavailable("server shutting down")),
             }
         }
         Outcome::Reset(status) => {

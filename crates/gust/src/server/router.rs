@@ -84,20 +84,19 @@ impl Router {
         let Some(service) = self.services.get(service_name) else {
             return reject(&mut stream, Status::unimplemented(format!("unknown service {service_name}")));
         };
-        let cancellation = connection_cancellation.child_token();
         let accept_encoding = head.headers.get(protocol::GRPC_ACCEPT_ENCODING).cloned();
         let mut metadata = Metadata::from_headers(head.headers);
         let mut extensions = Extensions::new();
         let mut peer = peer;
         if !self.interceptors.is_empty() {
             let mut call = CallHead::new(path.to_owned(), metadata, peer);
-            match interceptor::run(&self.interceptors, &mut call, deadline, &cancellation).await {
+            match interceptor::run(&self.interceptors, &mut call, deadline, connection_cancellation).await {
                 None => return,
                 Some(Err(status)) => return reject(&mut stream, status),
                 Some(Ok(())) => (metadata, extensions, peer) = call.into_parts(),
             }
         }
-        let context = CallContext::new(deadline, accept_encoding, cancellation.clone(), peer, extensions);
+        let context = CallContext::new(deadline, accept_encoding, peer, extensions);
         let call = ServerCall {
             path: path_and_query.clone(),
             metadata,
@@ -105,7 +104,7 @@ impl Router {
             encoding,
             stream: SharedStream::new(stream),
             context,
-            cancellation,
+            connection_cancellation: connection_cancellation.clone(),
             deadline,
             config,
         };

@@ -57,6 +57,9 @@ pub enum Event {
     TimeRemaining(Option<Duration>),
     /// A peer address the server saw.
     Peer(Option<SocketAddr>),
+    /// A task a sleeping unary handler spawned saw `context.cancelled()`
+    /// resolve.
+    CancelNoticed,
 }
 
 pub const SERVICE: &str = "test.Echo";
@@ -105,6 +108,12 @@ impl Echo {
             panic!("handler asked to panic");
         }
         if msg.sleep_ms > 0 {
+            // Work handed elsewhere learns of the cancellation this way.
+            let (watched, events) = (context.clone(), self.events.clone());
+            tokio::spawn(async move {
+                watched.cancelled().await;
+                let _ = events.send(Event::CancelNoticed);
+            });
             let mut guard = DropGuard { context: context.clone(), events: self.events.clone(), armed: true };
             tokio::time::sleep(Duration::from_millis(msg.sleep_ms)).await;
             guard.armed = false;
@@ -279,7 +288,7 @@ pub async fn start() -> (Running, mpsc::UnboundedReceiver<Event>, Echo) {
 pub async fn next_drop(events: &mut mpsc::UnboundedReceiver<Event>) -> Event {
     loop {
         match events.recv().await.expect("event stream ended") {
-            Event::TimeRemaining(_) | Event::Peer(_) => continue,
+            Event::TimeRemaining(_) | Event::Peer(_) | Event::CancelNoticed => continue,
             event => return event,
         }
     }
