@@ -143,7 +143,12 @@ impl SharedStream {
     /// cannot be followed by trailers, as the peer would read a cut message:
     /// that is an error, and the caller resets the stream.
     pub(crate) fn send_status(&self, context: &CallContext, mut status: Status) -> Result<(), Status> {
-        status.metadata_mut().extend(context.take_trailing_metadata());
+        let trailing = context.take_trailing_metadata();
+        // Only when there is some: a status's metadata lives in a box that
+        // an OK status without any does not need.
+        if !trailing.is_empty() {
+            status.metadata_mut().extend(trailing);
+        }
         let outbound = &mut *self.lock();
         if !outbound.sending.is_empty() {
             return Err(Status::cancelled("a response message was cut short"));
