@@ -90,7 +90,9 @@ impl Router {
         let mut peer = peer;
         if !self.interceptors.is_empty() {
             let mut call = CallHead::new(path.to_owned(), metadata, peer);
-            match interceptor::run(&self.interceptors, &mut call, deadline, connection_cancellation).await {
+            // Boxed: its state would otherwise make every call's task
+            // larger, and a task's future is copied as it starts.
+            match Box::pin(interceptor::run(&self.interceptors, &mut call, deadline, connection_cancellation)).await {
                 None => return,
                 Some(Err(status)) => return reject(&mut stream, status),
                 Some(Ok(())) => (metadata, extensions, peer) = call.into_parts(),
