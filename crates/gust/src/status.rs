@@ -180,6 +180,14 @@ impl Status {
         Status::new(Code::Ok, "")
     }
 
+    /// The status a peer sent in trailers (or in a Trailers-Only response),
+    /// with their other entries as its metadata; `None` when they carry no
+    /// `grpc-status`. For tools that read HTTP/2 responses themselves, as
+    /// `gust bench` does.
+    pub fn from_trailers(trailers: http::HeaderMap) -> Option<Status> {
+        crate::protocol::read_status(trailers).ok()
+    }
+
     code_constructors! {
         /// `CANCELLED` with `message`.
         cancelled => Cancelled,

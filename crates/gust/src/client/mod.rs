@@ -13,3 +13,9 @@ pub use channel::{Channel, ChannelBuilder};
 pub use credentials::{TokenFuture, TokenSource};
 pub use interceptor::{ClientInterceptor, OutgoingCall};
 pub(crate) use pump::RequestPump;
+
+/// The `grpc-timeout` header value gust's client sends for `timeout`: for
+/// tools that write their own requests, as `gust bench` does.
+pub fn grpc_timeout_value(timeout: std::time::Duration) -> String {
+    crate::protocol::timeout::encode(timeout)
+}

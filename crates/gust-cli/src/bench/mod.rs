@@ -10,13 +10,18 @@
 //!
 //! The request is encoded once, from JSON (with the method's input type read
 //! from the `.proto` file) or taken as is from a file of protobuf bytes, and
-//! sent through gust's own client as opaque bytes ([`Raw`]): what is measured
-//! is the server and gust's runtime, not message encoding.
+//! sent as opaque bytes: what is measured is the server, not message
+//! encoding. Plaintext targets are driven by [`load_connection`], HTTP/2
+//! frames written straight on h2's codec, which costs about what h2load
+//! costs per call; `https://` targets go through gust's client ([`Raw`]
+//! messages on a [`gust::Channel`]).
 //!
-//! `--concurrency` calls are in flight at all times, spread round-robin over
+//! `--concurrency` calls are in flight at all times, spread evenly over
 //! `--connections` HTTP/2 connections. The run ends after `--requests` calls
 //! or after `--duration`. A progress bar is drawn only when standard error
 //! is a terminal.
+
+mod load_connection;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
@@ -30,10 +35,13 @@ use bytes::{BufMut as _, Bytes, BytesMut};
 use clap::Args;
 use hdrhistogram::Histogram;
 
+use load_connection::{CallPlan, LoadConnection};
+
 /// Arguments of `gust bench`, named like ghz's where they overlap.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// The server: `http://host:port`.
+    /// The server: `http://host:port`, or `https://host:port` (trusting the
+    /// system's roots).
     #[arg(long, value_name = "URI")]
     target: String,
 
@@ -79,7 +87,8 @@ pub struct BenchArgs {
     #[arg(short = 't', long, value_parser = parse_duration)]
     timeout: Option<Duration>,
 
-    /// Worker threads of the client's runtime (default: one per core).
+    /// Worker threads of the client's runtime (default: one per core);
+    /// `--cpus 1` loads the server as h2load's `-t 1` does.
     #[arg(long)]
     cpus: Option<usize>,
 }
@@ -109,6 +118,32 @@ enum Stop {
     At(Duration),
 }
 
+/// Whether another call may start, shared by every worker: a number of calls
+/// left, or an end time.
+struct Budget {
+    remaining: Option<AtomicU64>,
+    end: Option<Instant>,
+}
+
+impl Budget {
+    fn new(stop: Stop, start: Instant) -> Budget {
+        match stop {
+            Stop::After(requests) => Budget { remaining: Some(AtomicU64::new(requests)), end: None },
+            Stop::At(duration) => Budget { remaining: None, end: Some(start + duration) },
+        }
+    }
+
+    /// Takes one call from the budget; false once it is spent.
+    fn take(&self) -> bool {
+        if self.end.is_some_and(|end| Instant::now() >= end) {
+            return false;
+        }
+        self.remaining
+            .as_ref()
+            .is_none_or(|left| left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok())
+    }
+}
+
 /// What one worker saw. Latencies are buffered and added to the shared
 /// histogram in batches: a histogram per worker would cost its whole
 /// counts array (hundreds of KiB) for each of thousands of workers.
@@ -128,13 +163,52 @@ impl Tally {
     fn new() -> Tally {
         Tally { pending: Vec::with_capacity(LATENCY_BATCH), codes: [0; 17], messages: BTreeMap::new() }
     }
+}
 
-    /// Adds the buffered latencies to `histogram`.
-    fn flush(&mut self, histogram: &Mutex<Histogram<u64>>) {
-        let mut histogram = histogram.lock().unwrap_or_else(PoisonError::into_inner);
-        for latency in self.pending.drain(..) {
+/// Where a worker records its calls: its own tally, the shared histogram,
+/// and the count the progress bar shows (when there is one).
+struct Recorder {
+    tally: Tally,
+    histogram: Arc<Mutex<Histogram<u64>>>,
+    completed: Option<Arc<AtomicU64>>,
+}
+
+impl Recorder {
+    fn new(histogram: Arc<Mutex<Histogram<u64>>>, completed: Option<Arc<AtomicU64>>) -> Recorder {
+        Recorder { tally: Tally::new(), histogram, completed }
+    }
+
+    /// Records one finished call.
+    fn record(&mut self, latency: Duration, outcome: Result<(), gust::Status>) {
+        let tally = &mut self.tally;
+        tally.pending.push(latency.as_nanos().try_into().unwrap_or(u64::MAX));
+        if tally.pending.len() == LATENCY_BATCH {
+            self.flush();
+        }
+        let code = match outcome {
+            Ok(()) => gust::Code::Ok,
+            Err(status) => {
+                self.tally.messages.entry(status.code() as u8).or_insert_with(|| status.message().to_owned());
+                status.code()
+            }
+        };
+        self.tally.codes[code as usize] += 1;
+        if let Some(completed) = &self.completed {
+            completed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Adds the buffered latencies to the shared histogram.
+    fn flush(&mut self) {
+        let mut histogram = self.histogram.lock().unwrap_or_else(PoisonError::into_inner);
+        for latency in self.tally.pending.drain(..) {
             histogram.saturating_record(latency);
         }
+    }
+
+    fn finish(mut self) -> Tally {
+        self.flush();
+        self.tally
     }
 }
 
@@ -201,72 +275,66 @@ fn request_bytes(args: &BenchArgs) -> anyhow::Result<Bytes> {
 }
 
 async fn bench(args: BenchArgs, path: &'static str, request: Bytes, stop: Stop) -> anyhow::Result<()> {
-    let mut channels = Vec::with_capacity(args.connections);
-    for _ in 0..args.connections {
-        let channel =
-            gust::Channel::connect(&args.target).await.with_context(|| format!("cannot connect to {}", args.target))?;
-        channels.push(channel);
-    }
-
-    let remaining = Arc::new(AtomicU64::new(match stop {
-        Stop::After(requests) => requests,
-        Stop::At(_) => u64::MAX,
-    }));
-    let count_calls = matches!(stop, Stop::After(_));
+    let target: http::Uri = args.target.parse().with_context(|| format!("{:?} is not a URI", args.target))?;
+    let connections = args.connections.min(args.concurrency);
     // Calls done, for the progress bar: counted only when there is one.
     let completed = std::io::stderr().is_terminal().then(|| Arc::new(AtomicU64::new(0)));
-    let progress = completed.clone().map(|completed| progress_bar(stop, completed));
     let histogram = Arc::new(Mutex::new(new_histogram()));
-    let start = Instant::now();
-    let end = match stop {
-        Stop::At(duration) => Some(start + duration),
-        Stop::After(_) => None,
-    };
-    let workers: Vec<_> = (0..args.concurrency)
-        .map(|worker| {
-            let channel = channels[worker % channels.len()].clone();
-            let (remaining, completed, request) = (remaining.clone(), completed.clone(), request.clone());
-            let histogram = histogram.clone();
-            let timeout = args.timeout;
-            tokio::spawn(async move {
-                let mut tally = Tally::new();
-                loop {
-                    if end.is_some_and(|end| Instant::now() >= end)
-                        || (count_calls
-                            && remaining
-                                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                                .is_err())
-                    {
-                        break;
-                    }
-                    let mut call = gust::Request::new(Raw(request.clone()));
-                    if let Some(timeout) = timeout {
-                        call = call.with_timeout(timeout);
-                    }
-                    let sent = Instant::now();
-                    let result = channel.unary::<Raw, Raw>(path, call).await;
-                    let latency = sent.elapsed();
-                    tally.pending.push(latency.as_nanos().try_into().unwrap_or(u64::MAX));
-                    if tally.pending.len() == LATENCY_BATCH {
-                        tally.flush(&histogram);
-                    }
-                    let code = match result {
-                        Ok(_) => gust::Code::Ok,
-                        Err(status) => {
-                            tally.messages.entry(status.code() as u8).or_insert_with(|| status.message().to_owned());
-                            status.code()
+    let recorder = || Recorder::new(histogram.clone(), completed.clone());
+
+    // Every connection is made before the clock starts.
+    let (start, workers): (Instant, Vec<tokio::task::JoinHandle<Tally>>) = if target.scheme_str() == Some("https") {
+        let mut channels = Vec::with_capacity(connections);
+        for _ in 0..connections {
+            let channel = gust::Channel::connect(&args.target)
+                .await
+                .with_context(|| format!("cannot connect to {}", args.target))?;
+            channels.push(channel);
+        }
+        let start = Instant::now();
+        let budget = Arc::new(Budget::new(stop, start));
+        let workers = (0..args.concurrency)
+            .map(|worker| {
+                let (channel, budget, request) =
+                    (channels[worker % connections].clone(), budget.clone(), request.clone());
+                let (mut recorder, timeout) = (recorder(), args.timeout);
+                tokio::spawn(async move {
+                    while budget.take() {
+                        let mut call = gust::Request::new(Raw(request.clone()));
+                        if let Some(timeout) = timeout {
+                            call = call.with_timeout(timeout);
                         }
-                    };
-                    tally.codes[code as usize] += 1;
-                    if let Some(completed) = &completed {
-                        completed.fetch_add(1, Ordering::Relaxed);
+                        let sent = Instant::now();
+                        let outcome = channel.unary::<Raw, Raw>(path, call).await.map(drop);
+                        recorder.record(sent.elapsed(), outcome);
                     }
-                }
-                tally.flush(&histogram);
-                tally
+                    recorder.finish()
+                })
             })
-        })
-        .collect();
+            .collect();
+        (start, workers)
+    } else {
+        let plan = Arc::new(CallPlan::new(&target, path, &request, args.timeout)?);
+        let mut loads = Vec::with_capacity(connections);
+        for connection in 0..connections {
+            let slots = args.concurrency / connections + usize::from(connection < args.concurrency % connections);
+            loads.push(LoadConnection::connect(plan.clone(), slots).await?);
+        }
+        let start = Instant::now();
+        let budget = Arc::new(Budget::new(stop, start));
+        let workers = loads
+            .into_iter()
+            .map(|load| {
+                let (budget, mut recorder) = (budget.clone(), recorder());
+                tokio::spawn(async move {
+                    load.run(&budget, &mut recorder).await;
+                    recorder.finish()
+                })
+            })
+            .collect();
+        (start, workers)
+    };
+    let progress = completed.clone().map(|completed| progress_bar(stop, completed));
 
     let mut total = Tally::new();
     for worker in workers {
