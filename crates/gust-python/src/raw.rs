@@ -1,7 +1,7 @@
 //! Messages as bytes: serialization stays in Python, with the user's
 //! serializers, so the Rust side moves opaque payloads.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use gust::codec::Message;
 use gust::Status;
 
@@ -15,8 +15,8 @@ impl Message for Raw {
         self.0.len()
     }
 
-    fn encode_to(&self, buf: &mut BytesMut) {
-        buf.extend_from_slice(&self.0);
+    fn encode_to(&self, buf: &mut [u8]) {
+        buf.copy_from_slice(&self.0);
     }
 
     fn decode_from(buf: Bytes) -> Result<Raw, Status> {

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
-use bytes::{BufMut as _, Bytes, BytesMut};
+use bytes::Bytes;
 use clap::Args;
 use hdrhistogram::Histogram;
 
@@ -102,8 +102,8 @@ impl gust::codec::Message for Raw {
         self.0.len()
     }
 
-    fn encode_to(&self, buf: &mut BytesMut) {
-        buf.put_slice(&self.0);
+    fn encode_to(&self, buf: &mut [u8]) {
+        buf.copy_from_slice(&self.0);
     }
 
     fn decode_from(buf: Bytes) -> Result<Raw, gust::Status> {
@@ -467,9 +467,9 @@ mod tests {
     fn raw_messages_pass_through_unchanged() {
         use gust::codec::Message as _;
         let raw = Raw(Bytes::from_static(b"\x0a\x03abc"));
-        let mut buf = BytesMut::with_capacity(raw.encoded_len());
+        let mut buf = vec![0; raw.encoded_len()];
         raw.encode_to(&mut buf);
         assert_eq!(&buf[..], b"\x0a\x03abc");
-        assert_eq!(Raw::decode_from(buf.freeze()).map(|r| r.0).ok(), Some(Bytes::from_static(b"\x0a\x03abc")));
+        assert_eq!(Raw::decode_from(Bytes::from(buf)).map(|r| r.0).ok(), Some(Bytes::from_static(b"\x0a\x03abc")));
     }
 }

@@ -40,7 +40,7 @@ pub(crate) fn encode_frame_into<M: Message>(
     let start = buf.len();
     match compression {
         Some(encoding) if encoding != Encoding::Identity => {
-            let mut encoded = BytesMut::with_capacity(len);
+            let mut encoded = vec![0; len];
             message.encode_to(&mut encoded);
             buf.reserve(HEADER_LEN + len / 2);
             buf.put_slice(&[1, 0, 0, 0, 0]);
@@ -56,10 +56,11 @@ pub(crate) fn encode_frame_into<M: Message>(
         }
         _ => {
             let prefix = wire_length(len)?;
-            buf.reserve(HEADER_LEN + len);
-            buf.put_u8(0);
-            buf.put_u32(prefix);
-            message.encode_to(buf);
+            // Zeroed first: the flag byte stays 0, and the message is
+            // written into a slice (see `Message::encode_to`).
+            buf.resize(start + HEADER_LEN + len, 0);
+            buf[start + 1..start + HEADER_LEN].copy_from_slice(&prefix.to_be_bytes());
+            message.encode_to(&mut buf[start + HEADER_LEN..]);
         }
     }
     Ok(())
