@@ -294,7 +294,9 @@ impl Channel {
         let metadata = match self.inner.interceptors.is_empty() {
             true => metadata,
             false => {
-                intercepted = self.inner.interceptors.run(path, metadata, self.inner.tls.is_some()).await?;
+                // Boxed, as a channel without interceptors should not carry
+                // their future in every call's.
+                intercepted = Box::pin(self.inner.interceptors.run(path, metadata, self.inner.tls.is_some())).await?;
                 &intercepted
             }
         };
@@ -363,6 +365,14 @@ impl Channel {
         if self.has_live_connection() {
             return Ok(());
         }
+        // Boxed: dialing is rare and its future is large (resolving, TCP,
+        // TLS, the HTTP/2 handshake); inline, every call's future would
+        // carry it and move it at each level of the call.
+        Box::pin(self.reconnect()).await
+    }
+
+    /// Dials a new connection, unless another call did meanwhile.
+    async fn reconnect(&self) -> Result<(), Status> {
         let _dialing = self.inner.dialing.lock().await;
         if self.has_live_connection() {
             return Ok(());
