@@ -142,10 +142,14 @@ impl FrameDecoder {
             if !compressed && self.rest.len() >= HEADER_LEN + len {
                 self.rest.advance(HEADER_LEN);
                 let before = self.rest.len();
-                let decoded = M::decode_prefix(&mut self.rest, len);
-                // A message that failed to decode may have left bytes of its own.
-                self.rest.advance(len - (before - self.rest.len()));
-                return decoded.map(|message| Some((message, false)));
+                return match M::decode_prefix(&mut self.rest, len) {
+                    Ok(message) => Ok(Some((message, false))),
+                    Err(status) => {
+                        // A message that failed to decode may have left bytes of its own.
+                        self.rest.advance(len - (before - self.rest.len()));
+                        Err(status)
+                    }
+                };
             }
         }
         match self.next_frame()? {
@@ -181,19 +185,28 @@ impl FrameDecoder {
 
     /// Reads a message prefix: the compressed flag and the length, which
     /// must be within the limit.
+    #[inline]
     fn parse_prefix(&self, prefix: &[u8]) -> Result<(bool, usize), Status> {
         let flag = prefix[0];
         let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
-        if flag > 1 {
-            return Err(Status::internal(format!("invalid compressed flag {flag} in message prefix")));
-        }
-        if len > self.max_len {
-            return Err(Status::resource_exhausted(format!(
-                "received message of {len} bytes exceeds the limit of {} bytes",
-                self.max_len
-            )));
+        if flag > 1 || len > self.max_len {
+            return Err(self.refuse_prefix(flag, len));
         }
         Ok((flag == 1, len))
+    }
+
+    /// Why a prefix is refused; out of line, as it is rare and its
+    /// formatting would weigh on every message's path.
+    #[cold]
+    #[inline(never)]
+    fn refuse_prefix(&self, flag: u8, len: usize) -> Status {
+        if flag > 1 {
+            return Status::internal(format!("invalid compressed flag {flag} in message prefix"));
+        }
+        Status::resource_exhausted(format!(
+            "received message of {len} bytes exceeds the limit of {} bytes",
+            self.max_len
+        ))
     }
 
     /// Checks that the body ended on a message boundary.

@@ -28,7 +28,7 @@ pub trait Message: Send + Sized + 'static {
     /// Decodes one message from its complete encoding.
     fn decode_from(buf: Bytes) -> Result<Self, Status>;
     /// Decodes one message from the first `len` bytes of `buf`, consuming
-    /// them. The default takes them as a slice for [`Message::decode_from`];
+    /// exactly them when it succeeds. The default takes them as a slice for [`Message::decode_from`];
     /// prost messages decode them in place.
     fn decode_prefix(buf: &mut Bytes, len: usize) -> Result<Self, Status> {
         Self::decode_from(buf.split_to(len))
