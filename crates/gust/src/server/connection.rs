@@ -13,9 +13,9 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::router::Router;
+use super::router::{RoutedCall, Router};
 use super::ServerConfig;
-use crate::transport::{ActiveStreams, Peer, ServerConnection, TlsAcceptor};
+use crate::transport::{ActiveStreams, Peer, ServerConnection, StreamActivity, TlsAcceptor};
 
 /// What a connection needs to know about the server it belongs to.
 pub(crate) struct ConnectionScope {
@@ -108,14 +108,10 @@ where
         tokio::select! {
             accepted = connection.accept() => match accepted {
                 Some(Ok(stream)) => {
-                    let scope = scope.clone();
-                    let calls = calls.get_or_insert_with(CancellationToken::new).clone();
-                    let peer = peer.clone();
-                    let activity = streams.track();
-                    scope.tasks.clone().spawn(async move {
-                        scope.router.serve_stream(stream, scope.config.clone(), &calls, peer).await;
-                        drop(activity);
-                    });
+                    if let Some(call) = scope.router.route(stream, peer.clone()) {
+                        let calls = calls.get_or_insert_with(CancellationToken::new);
+                        spawn_call(&scope, call, calls, streams.track());
+                    }
                 }
                 Some(Err(status)) => {
                     tracing::debug!(peer = ?peer.addr, %status, "connection error");
@@ -155,6 +151,27 @@ where
     // The connection is gone: calls still running on it cannot answer.
     if let Some(calls) = calls {
         calls.cancel();
+    }
+}
+
+/// Runs a routed call in a task of its own, after the interceptors if the
+/// server has any. Without them the task holds only the call's boxed future
+/// (a task's future is copied as it starts, so small is cheap).
+fn spawn_call(scope: &Arc<ConnectionScope>, call: RoutedCall, calls: &CancellationToken, activity: StreamActivity) {
+    if scope.router.has_interceptors() {
+        let (scope, calls) = (scope.clone(), calls.clone());
+        scope.tasks.clone().spawn(async move {
+            if let Some(call) = scope.router.intercept(call, &calls).await {
+                call.start(scope.config.clone(), &calls).await;
+            }
+            drop(activity);
+        });
+    } else {
+        let call = call.start(scope.config.clone(), calls);
+        scope.tasks.spawn(async move {
+            call.await;
+            drop(activity);
+        });
     }
 }
 

@@ -5,17 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use http::uri::PathAndQuery;
 use http::{Extensions, HeaderValue, Method, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use super::interceptor::{self, CallHead, Interceptor};
 use super::responder::{send_trailers_only, SharedStream};
-use super::{CallContext, ServerCall, ServerConfig, Service};
+use super::{CallContext, CallFuture, ServerCall, ServerConfig, Service};
 use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
-use crate::transport::{AcceptedStream, Peer, ServerStream};
+use crate::transport::{AcceptedStream, Peer, RecvBody, ServerStream};
 
 /// The services of a server, by fully qualified name.
 #[derive(Default)]
@@ -34,23 +35,28 @@ impl Router {
         self.interceptors.push(interceptor);
     }
 
-    /// Serves one stream to completion.
-    pub(crate) async fn serve_stream(
-        &self,
-        accepted: AcceptedStream,
-        config: Arc<ServerConfig>,
-        connection_cancellation: &CancellationToken,
-        peer: Peer,
-    ) {
+    /// Whether calls pass through interceptors before their handler.
+    pub(crate) fn has_interceptors(&self) -> bool {
+        !self.interceptors.is_empty()
+    }
+
+    /// Checks a stream's request headers and finds its service. A stream
+    /// that fails the checks is answered here (an HTTP error, or a
+    /// Trailers-Only status) and `None` returned. Synchronous, so that the
+    /// connection routes a stream before spawning its task, and the task
+    /// carries only the call's boxed future.
+    pub(crate) fn route(&self, accepted: AcceptedStream, peer: Peer) -> Option<RoutedCall> {
         let AcceptedStream { head, body, mut stream } = accepted;
         if head.method != Method::POST {
             let message = format!("gRPC requires POST, got {}", head.method);
-            return reject_http(&mut stream, StatusCode::METHOD_NOT_ALLOWED, &message);
+            reject_http(&mut stream, StatusCode::METHOD_NOT_ALLOWED, &message);
+            return None;
         }
         let content_type = head.headers.get(protocol::CONTENT_TYPE).map(HeaderValue::as_bytes);
         if !content_type.is_some_and(protocol::is_grpc_content_type) {
             let message = format!("content-type {content_type:?} is not application/grpc");
-            return reject_http(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
+            reject_http(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
+            return None;
         }
         let deadline = match head.headers.get(protocol::GRPC_TIMEOUT) {
             None => None,
@@ -74,33 +80,80 @@ impl Router {
                 }
             },
         };
-        let Some(path_and_query) = head.uri.path_and_query() else {
+        let Some(path) = head.uri.path_and_query().cloned() else {
             return reject(&mut stream, Status::unimplemented("request without a method path"));
         };
-        let path = path_and_query.path();
-        let Some((service_name, method)) = split_path(path) else {
-            return reject(&mut stream, Status::unimplemented(format!("malformed method path {path:?}")));
+        let Some((service_name, _)) = split_path(path.path()) else {
+            return reject(&mut stream, Status::unimplemented(format!("malformed method path {:?}", path.path())));
         };
         let Some(service) = self.services.get(service_name) else {
             return reject(&mut stream, Status::unimplemented(format!("unknown service {service_name}")));
         };
-        let accept_encoding = head.headers.get(protocol::GRPC_ACCEPT_ENCODING).cloned();
-        let mut metadata = Metadata::from_headers(head.headers);
-        let mut extensions = Extensions::new();
-        let mut peer = peer;
-        if !self.interceptors.is_empty() {
-            let mut call = CallHead::new(path.to_owned(), metadata, peer);
-            // Boxed: its state would otherwise make every call's task
-            // larger, and a task's future is copied as it starts.
-            match Box::pin(interceptor::run(&self.interceptors, &mut call, deadline, connection_cancellation)).await {
-                None => return,
-                Some(Err(status)) => return reject(&mut stream, status),
-                Some(Ok(())) => (metadata, extensions, peer) = call.into_parts(),
+        Some(RoutedCall {
+            service: service.clone(),
+            accept_encoding: head.headers.get(protocol::GRPC_ACCEPT_ENCODING).cloned(),
+            metadata: Metadata::from_headers(head.headers),
+            extensions: Extensions::new(),
+            path,
+            peer,
+            body,
+            stream,
+            encoding,
+            deadline,
+        })
+    }
+
+    /// Runs the interceptors on a routed call: it goes on with the metadata,
+    /// extensions and peer they leave, or is answered with the status one
+    /// failed it with (`None` either way when it does not go on).
+    pub(crate) async fn intercept(
+        &self,
+        mut call: RoutedCall,
+        connection_cancellation: &CancellationToken,
+    ) -> Option<RoutedCall> {
+        let mut head = CallHead::new(call.path.path().to_owned(), call.metadata, call.peer);
+        match interceptor::run(&self.interceptors, &mut head, call.deadline, connection_cancellation).await {
+            None => None,
+            Some(Err(status)) => reject(&mut call.stream, status),
+            Some(Ok(())) => {
+                (call.metadata, call.extensions, call.peer) = head.into_parts();
+                Some(call)
             }
         }
+    }
+}
+
+/// A stream whose request headers passed the router's checks, with the
+/// service that serves it.
+pub(crate) struct RoutedCall {
+    service: Arc<dyn Service>,
+    /// `/package.Service/Method`.
+    path: PathAndQuery,
+    metadata: Metadata,
+    extensions: Extensions,
+    peer: Peer,
+    body: RecvBody,
+    stream: ServerStream,
+    /// The request's `grpc-encoding`.
+    encoding: Option<Encoding>,
+    /// The request's `grpc-accept-encoding`, for the response's compression.
+    accept_encoding: Option<HeaderValue>,
+    deadline: Option<Instant>,
+}
+
+impl RoutedCall {
+    /// The future that serves the call: its service's handler, driven to
+    /// the end.
+    pub(crate) fn start(self, config: Arc<ServerConfig>, connection_cancellation: &CancellationToken) -> CallFuture {
+        let RoutedCall { service, path, metadata, extensions, peer, body, stream, encoding, accept_encoding, deadline } =
+            self;
         let context = CallContext::new(deadline, accept_encoding, peer, extensions);
+        // A second handle on the path's bytes lends the method name while
+        // the call owns the path.
+        let lent = path.clone();
+        let method = split_path(lent.path()).map_or("", |(_, method)| method);
         let call = ServerCall {
-            path: path_and_query.clone(),
+            path,
             metadata,
             body,
             encoding,
@@ -110,7 +163,7 @@ impl Router {
             deadline,
             config,
         };
-        service.call(method, call).await;
+        service.call(method, call)
     }
 }
 
@@ -120,16 +173,18 @@ pub(crate) fn split_path(path: &str) -> Option<(&str, &str)> {
     path.strip_prefix('/').and_then(|p| p.split_once('/'))
 }
 
-fn reject(stream: &mut ServerStream, status: Status) {
-    reject_with(stream, status, Metadata::new());
+fn reject<T>(stream: &mut ServerStream, status: Status) -> Option<T> {
+    reject_with(stream, status, Metadata::new())
 }
 
-/// Answers with a Trailers-Only response carrying `status` and `metadata`.
-fn reject_with(stream: &mut ServerStream, status: Status, metadata: Metadata) {
+/// Answers with a Trailers-Only response carrying `status` and `metadata`;
+/// the call goes no further.
+fn reject_with<T>(stream: &mut ServerStream, status: Status, metadata: Metadata) -> Option<T> {
     tracing::debug!(%status, "rejecting call");
     if let Err(error) = send_trailers_only(stream, StatusCode::OK, metadata, &status) {
         tracing::debug!(%error, "could not send the rejection");
     }
+    None
 }
 
 /// Answers a request that is not gRPC with an HTTP error status; the
