@@ -249,7 +249,11 @@ pub(crate) async fn drive(
             };
             // A client that stops reading must not hold the call forever:
             // the deadline and the server's shutdown still bound the wait.
+            // Biased: the response usually goes out at once, and then the
+            // other two are never polled (nor registered with their timer
+            // and token).
             tokio::select! {
+                biased;
                 result = respond => result,
                 () = sleep_until(deadline) => Err(Status::deadline_exceeded("deadline exceeded while sending the response")),
                 () = connection_cancellation.cancelled() => Err(Status::unavailable("server shutting down")),
