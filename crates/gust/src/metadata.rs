@@ -188,16 +188,31 @@ impl Metadata {
     /// Metadata from received headers: keeps all but the reserved ones. Most
     /// calls carry no custom metadata, and then nothing is allocated.
     pub(crate) fn from_headers(headers: HeaderMap) -> Metadata {
+        Metadata::from_headers_with(headers, |_, _| {})
+    }
+
+    /// [`Metadata::from_headers`], handing each reserved entry to
+    /// `reserved`: a server reads the protocol's headers in the same pass
+    /// instead of looking each one up.
+    pub(crate) fn from_headers_with(
+        headers: HeaderMap,
+        mut reserved: impl FnMut(&HeaderName, HeaderValue),
+    ) -> Metadata {
         let mut kept = HeaderMap::new();
         // `into_iter` names each key once, before its first value; `None`
         // stands for the key of the value before.
-        let mut current: Option<HeaderName> = None;
+        let mut current: Option<(HeaderName, bool)> = None;
         for (name, value) in headers {
             if let Some(name) = name {
-                current = (!is_reserved(name.as_str())).then_some(name);
+                let is_reserved = is_reserved(name.as_str());
+                current = Some((name, is_reserved));
             }
-            if let Some(name) = &current {
-                kept.append(name.clone(), value);
+            match &current {
+                Some((name, true)) => reserved(name, value),
+                Some((name, false)) => {
+                    kept.append(name.clone(), value);
+                }
+                None => {}
             }
         }
         Metadata { headers: kept }

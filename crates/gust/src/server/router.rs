@@ -52,20 +52,21 @@ impl Router {
             reject_http(&mut stream, StatusCode::METHOD_NOT_ALLOWED, &message);
             return None;
         }
-        let content_type = head.headers.get(protocol::CONTENT_TYPE).map(HeaderValue::as_bytes);
+        let (mut headers, metadata) = ProtocolHeaders::default().read(head.headers);
+        let content_type = headers.content_type.as_ref().map(HeaderValue::as_bytes);
         if !content_type.is_some_and(protocol::is_grpc_content_type) {
             let message = format!("content-type {content_type:?} is not application/grpc");
             reject_http(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
             return None;
         }
-        let deadline = match head.headers.get(protocol::GRPC_TIMEOUT) {
+        let deadline = match headers.timeout {
             None => None,
             Some(value) => match protocol::timeout::parse(value.as_bytes()) {
                 Some(timeout) => Instant::now().checked_add(timeout),
                 None => return reject(&mut stream, Status::internal(format!("malformed grpc-timeout {value:?}"))),
             },
         };
-        let encoding = match head.headers.get(protocol::GRPC_ENCODING) {
+        let encoding = match headers.encoding {
             None => None,
             Some(name) => match Encoding::from_name(name.as_bytes()) {
                 Some(encoding) => Some(encoding),
@@ -91,8 +92,8 @@ impl Router {
         };
         Some(RoutedCall {
             service: service.clone(),
-            accept_encoding: head.headers.get(protocol::GRPC_ACCEPT_ENCODING).cloned(),
-            metadata: Metadata::from_headers(head.headers),
+            accept_encoding: headers.accept_encoding.take(),
+            metadata,
             extensions: Extensions::new(),
             path,
             peer,
@@ -120,6 +121,38 @@ impl Router {
                 Some(call)
             }
         }
+    }
+}
+
+/// The reserved request headers a server reads (the first value of each).
+#[derive(Default)]
+struct ProtocolHeaders {
+    content_type: Option<HeaderValue>,
+    timeout: Option<HeaderValue>,
+    encoding: Option<HeaderValue>,
+    accept_encoding: Option<HeaderValue>,
+}
+
+impl ProtocolHeaders {
+    /// Picks them out of the request headers in the pass that keeps the
+    /// others as the call's metadata: one walk over the headers rather than
+    /// a hashed lookup for each.
+    fn read(mut self, headers: http::HeaderMap) -> (ProtocolHeaders, Metadata) {
+        let metadata = Metadata::from_headers_with(headers, |name, value| {
+            let slot = if name == protocol::CONTENT_TYPE {
+                &mut self.content_type
+            } else if name == protocol::GRPC_TIMEOUT {
+                &mut self.timeout
+            } else if name == protocol::GRPC_ENCODING {
+                &mut self.encoding
+            } else if name == protocol::GRPC_ACCEPT_ENCODING {
+                &mut self.accept_encoding
+            } else {
+                return;
+            };
+            slot.get_or_insert(value);
+        });
+        (self, metadata)
     }
 }
 
