@@ -49,15 +49,13 @@ impl Router {
         let AcceptedStream { head, body, mut stream } = accepted;
         if head.method != Method::POST {
             let message = format!("gRPC requires POST, got {}", head.method);
-            reject_http(&mut stream, StatusCode::METHOD_NOT_ALLOWED, &message);
-            return None;
+            return reject_http(&mut stream, StatusCode::METHOD_NOT_ALLOWED, &message);
         }
-        let (mut headers, metadata) = ProtocolHeaders::default().read(head.headers);
+        let (mut headers, metadata) = ProtocolHeaders::read(head.headers);
         let content_type = headers.content_type.as_ref().map(HeaderValue::as_bytes);
         if !content_type.is_some_and(protocol::is_grpc_content_type) {
             let message = format!("content-type {content_type:?} is not application/grpc");
-            reject_http(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
-            return None;
+            return reject_http(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
         }
         let deadline = match headers.timeout {
             None => None,
@@ -137,22 +135,23 @@ impl ProtocolHeaders {
     /// Picks them out of the request headers in the pass that keeps the
     /// others as the call's metadata: one walk over the headers rather than
     /// a hashed lookup for each.
-    fn read(mut self, headers: http::HeaderMap) -> (ProtocolHeaders, Metadata) {
+    fn read(headers: http::HeaderMap) -> (ProtocolHeaders, Metadata) {
+        let mut read = ProtocolHeaders::default();
         let metadata = Metadata::from_headers_with(headers, |name, value| {
             let slot = if name == protocol::CONTENT_TYPE {
-                &mut self.content_type
+                &mut read.content_type
             } else if name == protocol::GRPC_TIMEOUT {
-                &mut self.timeout
+                &mut read.timeout
             } else if name == protocol::GRPC_ENCODING {
-                &mut self.encoding
+                &mut read.encoding
             } else if name == protocol::GRPC_ACCEPT_ENCODING {
-                &mut self.accept_encoding
+                &mut read.accept_encoding
             } else {
                 return;
             };
             slot.get_or_insert(value);
         });
-        (self, metadata)
+        (read, metadata)
     }
 }
 
@@ -200,12 +199,13 @@ impl RoutedCall {
     }
 }
 
-/// Answers with a Trailers-Only response carrying `status`.
 /// `/package.Service/Method` as the service and the method name.
 pub(crate) fn split_path(path: &str) -> Option<(&str, &str)> {
     path.strip_prefix('/').and_then(|p| p.split_once('/'))
 }
 
+/// Answers with a Trailers-Only response carrying `status`; the call goes
+/// no further.
 fn reject<T>(stream: &mut ServerStream, status: Status) -> Option<T> {
     reject_with(stream, status, Metadata::new())
 }
@@ -221,8 +221,9 @@ fn reject_with<T>(stream: &mut ServerStream, status: Status, metadata: Metadata)
 }
 
 /// Answers a request that is not gRPC with an HTTP error status; the
-/// `grpc-status` it also carries tells a gRPC client what happened.
-fn reject_http(stream: &mut ServerStream, http_status: StatusCode, message: &str) {
+/// `grpc-status` it also carries tells a gRPC client what happened. The
+/// call goes no further.
+fn reject_http<T>(stream: &mut ServerStream, http_status: StatusCode, message: &str) -> Option<T> {
     tracing::debug!(%http_status, message, "rejecting non-gRPC request");
     let mut metadata = Metadata::new();
     if http_status == StatusCode::METHOD_NOT_ALLOWED {
@@ -232,4 +233,5 @@ fn reject_http(stream: &mut ServerStream, http_status: StatusCode, message: &str
     if let Err(error) = send_trailers_only(stream, http_status, metadata, &Status::internal(message)) {
         tracing::debug!(%error, "could not send the rejection");
     }
+    None
 }
