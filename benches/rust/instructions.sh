@@ -20,32 +20,18 @@
 # valgrind. Run benches/run.sh (or its cargo build) first.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+common_setup instructions
 PORT=${BENCH_PORT:-21071}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gust-instructions.XXXXXX")
-SERVER_PID=
-cleanup() {
-    [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 
-for tool in h2load valgrind; do
-    command -v $tool >/dev/null || apt-get install -y -qq "$([[ $tool == h2load ]] && echo nghttp2-client || echo valgrind)" >/dev/null
-done
+need h2load nghttp2-client
+need valgrind valgrind
 "$BIN/bench-client" body --size 100 --framed >"$WORK/body-100"
 
-# start PROGRAM ARGS...: starts a server and waits until it listens.
+# start PROGRAM ARGS...: a server on PORT with one worker.
 start() {
-    "$@" --addr "127.0.0.1:$PORT" --workers 1 >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 600); do
-        grep -q listening "$WORK/server.log" && return 0
-        sleep 0.1
-    done
-    echo "server did not start: $*" >&2
-    exit 1
+    start_server "$@" --addr "127.0.0.1:$PORT" --workers 1
 }
 
 stop() {

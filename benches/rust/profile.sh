@@ -17,25 +17,18 @@
 # PROFILE_TOP [25]. Run benches/run.sh (or its cargo build) first.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+common_setup profile
 SCENARIO=${1:-a}
 SECONDS_=${PROFILE_SECONDS:-6}
 FREQUENCY=${PROFILE_FREQUENCY:-999}
 WORKERS=${BENCH_WORKERS:-2}
 TOP=${PROFILE_TOP:-25}
 PORT=${BENCH_PORT:-21061}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gust-profile.XXXXXX")
-SERVER_PID=
-cleanup() {
-    [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 
-for tool in h2load perf; do
-    command -v $tool >/dev/null || apt-get install -y -qq "$([[ $tool == perf ]] && echo linux-perf || echo nghttp2-client)" >/dev/null
-done
+need h2load nghttp2-client
+need perf linux-perf
 "$BIN/bench-client" body --size 100 --framed >"$WORK/body-100"
 "$BIN/bench-client" body --size 1048576 --framed >"$WORK/body-1m"
 
@@ -52,17 +45,6 @@ load() {
             "http://127.0.0.1:$PORT/bench.Echo/Unary" | grep -E '^finished|^requests' ;;
         *) echo "unknown scenario $SCENARIO (a, c or d)" >&2; exit 2 ;;
     esac
-}
-
-start_server() {
-    "$@" >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 600); do
-        grep -q listening "$WORK/server.log" && return 0
-        sleep 0.1
-    done
-    echo "server did not start" >&2
-    exit 1
 }
 
 if perf record -q -e cpu-clock -o "$WORK/probe.data" -- true >/dev/null 2>&1; then
