@@ -4,7 +4,8 @@
 #
 #   common_setup NAME    sets ROOT, BIN, WORK (a fresh mktemp directory) and
 #                        SERVER_PID, and traps EXIT to clean them up
-#   need TOOL PACKAGE    installs PACKAGE when TOOL is not on the PATH
+#   need TOOL PACKAGE    installs PACKAGE when TOOL is not on the PATH (after
+#                        an apt-get update: a fresh machine has no lists)
 #   start_server PROGRAM ARGS...
 #                        starts a server (its log in WORK/server.log) and
 #                        waits until it says it is listening
@@ -23,7 +24,7 @@ common_cleanup() {
 }
 
 need() {
-    command -v "$1" >/dev/null || apt-get install -y -qq "$2" >/dev/null
+    command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }
 }
 
 start_server() {
