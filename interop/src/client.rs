@@ -287,7 +287,7 @@ const STATUS_MESSAGE: &str = "test status message";
 const SPECIAL_STATUS_MESSAGE: &str = "\t\ntest with whitespace\r\nand Unicode BMP \u{263a} and non-BMP \u{1f608}\t\n";
 
 fn zeros(size: usize) -> Option<Payload> {
-    Some(Payload { body: vec![0; size], ..Payload::default() })
+    Some(Payload { body: vec![0; size].into(), ..Payload::default() })
 }
 
 fn large_unary_request() -> SimpleRequest {

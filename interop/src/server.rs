@@ -145,7 +145,7 @@ fn zero_payload(response_type: i32, size: i32) -> Result<Payload, Status> {
             "payload size {size} is over this server's limit of {MAX_PAYLOAD_SIZE} bytes"
         )));
     }
-    Ok(Payload { r#type: PayloadType::Compressable as i32, body: vec![0; size] })
+    Ok(Payload { r#type: PayloadType::Compressable as i32, body: vec![0; size].into() })
 }
 
 /// Whether a nullable `BoolValue` is set to true.
@@ -237,7 +237,7 @@ impl crate::pb::TestService for TestService {
         request.context().set_initial_metadata(initial);
         request.context().set_trailing_metadata(trailing);
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_nanos()).unwrap_or_default();
-        let payload = Payload { r#type: PayloadType::Compressable as i32, body: nanos.to_string().into_bytes() };
+        let payload = Payload { r#type: PayloadType::Compressable as i32, body: nanos.to_string().into() };
         Ok(SimpleResponse { payload: Some(payload), ..SimpleResponse::default() })
     }
 

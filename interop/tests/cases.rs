@@ -267,13 +267,15 @@ impl gust_interop::pb::TestService for Faulty {
         match self.fault {
             Fault::ShortUnaryPayload => result.map(|mut response| {
                 if let Some(payload) = &mut response.payload {
-                    payload.body.pop();
+                    payload.body.truncate(payload.body.len().saturating_sub(1));
                 }
                 response
             }),
             Fault::NonZeroUnaryPayload => result.map(|mut response| {
-                if let Some(byte) = response.payload.as_mut().and_then(|p| p.body.last_mut()) {
-                    *byte = 1;
+                if let Some(payload) = response.payload.as_mut().filter(|p| !p.body.is_empty()) {
+                    let mut body = payload.body.to_vec();
+                    *body.last_mut().unwrap() = 1;
+                    payload.body = body.into();
                 }
                 response
             }),
@@ -310,7 +312,7 @@ impl gust_interop::pb::TestService for Faulty {
         }
         let parameters = &request.get_ref().response_parameters;
         for parameters in parameters.iter().take(parameters.len().saturating_sub(1)) {
-            let body = vec![0; usize::try_from(parameters.size).unwrap_or(0)];
+            let body = vec![0; usize::try_from(parameters.size).unwrap_or(0)].into();
             responses
                 .send(StreamingOutputCallResponse { payload: Some(Payload { body, ..Default::default() }) })
                 .await?;

@@ -52,7 +52,7 @@ pub fn cpu_time() -> Duration {
 
 /// The protobuf encoding of a `Payload` of `size` bytes.
 pub fn payload_message(size: usize) -> Vec<u8> {
-    prost::Message::encode_to_vec(&gust_pb::Payload { data: vec![FILL; size] })
+    prost::Message::encode_to_vec(&gust_pb::Payload { data: vec![FILL; size].into() })
 }
 
 /// `message` with the 5-byte gRPC prefix (uncompressed, big-endian length):

@@ -41,6 +41,10 @@
 //! encoded `FileDescriptorSet` of the package's files and their transitive
 //! imports, which `gust_services::reflection` serves.
 //!
+//! Messages are prost's, with one choice made for speed: `bytes` fields are
+//! `bytes::Bytes` (re-exported as `::prost::bytes::Bytes`), which a decoded
+//! message shares with the frame it came in rather than copying.
+//!
 //! Rust names follow Rust conventions (`SayHello` becomes `say_hello`); the
 //! names on the wire stay those of the `.proto` file. Comments on services and
 //! rpcs become doc comments. The generated code names the runtime as

@@ -29,6 +29,7 @@ message Order {
   repeated Line lines = 1;
   State state = 2;
   google.protobuf.Timestamp placed_at = 3;
+  bytes receipt = 4;
 }
 
 // Takes orders.
@@ -124,6 +125,7 @@ fn messages_come_from_prost() {
     assert_contains(&code, "pub enum State {");
     assert_contains(&code, "::core::option::Option<::prost_types::Timestamp>");
     assert_contains(&code, "super::super::common::Money");
+    assert_contains(&code, "pub receipt: ::prost::bytes::Bytes,");
 }
 
 #[test]

@@ -48,7 +48,7 @@ fn services(answer: &MessageResponse) -> Vec<&str> {
 
 fn files(answer: &MessageResponse) -> Vec<FileDescriptorProto> {
     let MessageResponse::FileDescriptorResponse(files) = answer else { panic!("not files: {answer:?}") };
-    files.file_descriptor_proto.iter().map(|bytes| FileDescriptorProto::decode(bytes.as_slice()).unwrap()).collect()
+    files.file_descriptor_proto.iter().map(|bytes| FileDescriptorProto::decode(&bytes[..]).unwrap()).collect()
 }
 
 #[tokio::test]

@@ -191,6 +191,7 @@ async fn unary(
             Ok::<_, Error>(match implementation {
                 Impl::Gust => {
                     let client = gust_pb::EchoClient::new(gust::Channel::connect(&target).await?);
+                    let data = bytes::Bytes::from(data);
                     drive(concurrency, requests, move || {
                         let client = client.clone();
                         let request = gust_pb::Payload { data: data.clone() };

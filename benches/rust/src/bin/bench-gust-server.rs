@@ -29,7 +29,7 @@ impl gust_benches::gust_pb::Echo for Echo {
         mut responses: ResponseSink<Payload>,
     ) -> Result<(), Status> {
         let StreamRequest { count, size } = request.into_inner();
-        let payload = Payload { data: vec![gust_benches::FILL; size as usize] };
+        let payload = Payload { data: vec![gust_benches::FILL; size as usize].into() };
         responses.send_all((0..count).map(|_| payload.clone())).await
     }
 }

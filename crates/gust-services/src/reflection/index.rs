@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use prost::bytes::Bytes;
 use prost::Message as _;
 use prost_types::{DescriptorProto, FieldDescriptorProto, FileDescriptorProto, FileDescriptorSet};
 
@@ -25,8 +26,8 @@ pub(crate) struct Index {
 /// One file: what reflection sends, and what else it must send with it.
 #[derive(Debug)]
 pub(crate) struct File {
-    /// The encoded `FileDescriptorProto`.
-    pub(crate) encoded: Vec<u8>,
+    /// The encoded `FileDescriptorProto`, shared by every response that sends it.
+    pub(crate) encoded: Bytes,
     /// The names of the files it imports.
     pub(crate) dependencies: Vec<String>,
 }
@@ -65,7 +66,7 @@ impl Index {
             self.add_symbol(&name, service_name);
         }
         let dependencies = file.dependency.clone();
-        self.files.insert(name, File { encoded: file.encode_to_vec(), dependencies });
+        self.files.insert(name, File { encoded: file.encode_to_vec().into(), dependencies });
     }
 
     fn add_message(&mut self, file: &str, scope: &str, message: &DescriptorProto) {

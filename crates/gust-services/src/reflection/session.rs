@@ -91,6 +91,7 @@ fn error(code: Code, message: String) -> MessageResponse {
 
 #[cfg(test)]
 mod tests {
+    use prost::bytes::Bytes;
     use prost::Message as _;
     use prost_types::{
         field_descriptor_proto::Type, DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto,
@@ -164,7 +165,7 @@ mod tests {
             file: vec![FileDescriptorProto { name: Some("base.proto".to_owned()), ..Default::default() }],
         };
         index.add_encoded_set(&again.encode_to_vec()).unwrap();
-        let kept = FileDescriptorProto::decode(index.file("base.proto").unwrap().encoded.as_slice()).unwrap();
+        let kept = FileDescriptorProto::decode(index.file("base.proto").unwrap().encoded.clone()).unwrap();
         assert_eq!(kept.message_type.len(), 1);
         Arc::new(index)
     }
@@ -180,7 +181,7 @@ mod tests {
     /// The names of the files in a `FileDescriptorResponse`, in order.
     fn file_names(response: MessageResponse) -> Vec<String> {
         let MessageResponse::FileDescriptorResponse(files) = response else { panic!("not files: {response:?}") };
-        let decode = |bytes: &Vec<u8>| FileDescriptorProto::decode(bytes.as_slice()).unwrap().name.unwrap();
+        let decode = |bytes: &Bytes| FileDescriptorProto::decode(&bytes[..]).unwrap().name.unwrap();
         files.file_descriptor_proto.iter().map(decode).collect()
     }
 

@@ -281,6 +281,20 @@ mod tests {
     }
 
     #[test]
+    fn bytes_fields_decoded_in_place_share_the_chunk() {
+        // `Bytes` is prost's `BytesValue`: one `bytes` field, decoded as
+        // `gust-build`'s generated fields are.
+        let payload = Bytes::from_static(&[7; 64]);
+        let chunk = encode_frame(&payload, 100, None).unwrap();
+        let range = chunk.as_ptr_range();
+        let mut decoder = FrameDecoder::new(100);
+        decoder.push(chunk.clone());
+        let (decoded, _) = decoder.next_message::<Bytes>(None, 100).unwrap().unwrap();
+        assert_eq!(decoded, payload);
+        assert!(range.contains(&decoded.as_ptr()), "the field was copied out of the chunk");
+    }
+
+    #[test]
     fn messages_decode_in_place_split_or_compressed() {
         let plain = encode_frame(&"in place".to_string(), 100, None).unwrap();
         let split = encode_frame(&"split".to_string(), 100, None).unwrap();
