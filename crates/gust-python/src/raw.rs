@@ -1,8 +1,8 @@
 //! Messages as bytes: serialization stays in Python, with the user's
 //! serializers, so the Rust side moves opaque payloads.
 
-use bytes::Bytes;
-use gust::codec::Message;
+use bytes::{BufMut as _, Bytes};
+use gust::codec::{EncodeBuf, Message};
 use gust::Status;
 
 /// A serialized message. Decoding is free (the payload is the frame's own
@@ -15,8 +15,8 @@ impl Message for Raw {
         self.0.len()
     }
 
-    fn encode_to(&self, buf: &mut [u8]) {
-        buf.copy_from_slice(&self.0);
+    fn encode_to(&self, buf: &mut EncodeBuf<'_>) {
+        buf.put_slice(&self.0);
     }
 
     fn decode_from(buf: Bytes) -> Result<Raw, Status> {

@@ -102,8 +102,8 @@ impl gust::codec::Message for Raw {
         self.0.len()
     }
 
-    fn encode_to(&self, buf: &mut [u8]) {
-        buf.copy_from_slice(&self.0);
+    fn encode_to(&self, buf: &mut gust::codec::EncodeBuf<'_>) {
+        bytes::BufMut::put_slice(buf, &self.0);
     }
 
     fn decode_from(buf: Bytes) -> Result<Raw, gust::Status> {
@@ -467,9 +467,8 @@ mod tests {
     fn raw_messages_pass_through_unchanged() {
         use gust::codec::Message as _;
         let raw = Raw(Bytes::from_static(b"\x0a\x03abc"));
-        let mut buf = vec![0; raw.encoded_len()];
-        raw.encode_to(&mut buf);
-        assert_eq!(&buf[..], b"\x0a\x03abc");
-        assert_eq!(Raw::decode_from(Bytes::from(buf)).map(|r| r.0).ok(), Some(Bytes::from_static(b"\x0a\x03abc")));
+        let encoded = gust::codec::encode_message(&raw).unwrap();
+        assert_eq!(&encoded[..], b"\x0a\x03abc");
+        assert_eq!(Raw::decode_from(encoded).map(|r| r.0).ok(), Some(Bytes::from_static(b"\x0a\x03abc")));
     }
 }

@@ -4,7 +4,7 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::{Encoding, Message};
+use super::{append_written, Encoding, Message};
 use crate::status::Status;
 
 /// Size of the prefix before every message.
@@ -40,8 +40,8 @@ pub(crate) fn encode_frame_into<M: Message>(
     let start = buf.len();
     match compression {
         Some(encoding) if encoding != Encoding::Identity => {
-            let mut encoded = vec![0; len];
-            message.encode_to(&mut encoded);
+            let mut encoded = BytesMut::new();
+            append_written(&mut encoded, len, |room| message.encode_to(room))?;
             buf.reserve(HEADER_LEN + len / 2);
             buf.put_slice(&[1, 0, 0, 0, 0]);
             let compressed_len =
@@ -56,11 +56,11 @@ pub(crate) fn encode_frame_into<M: Message>(
         }
         _ => {
             let prefix = wire_length(len)?;
-            // Zeroed first: the flag byte stays 0, and the message is
-            // written into a slice (see `Message::encode_to`).
-            buf.resize(start + HEADER_LEN + len, 0);
-            buf[start + 1..start + HEADER_LEN].copy_from_slice(&prefix.to_be_bytes());
-            message.encode_to(&mut buf[start + HEADER_LEN..]);
+            append_written(buf, HEADER_LEN + len, |room| {
+                room.put_u8(0);
+                room.put_u32(prefix);
+                message.encode_to(room);
+            })?;
         }
     }
     Ok(())

@@ -2,11 +2,14 @@
 //! length-prefixed framing of gRPC.
 
 mod compression;
+mod encode_buf;
 mod frame;
 mod outgoing;
 
 pub use compression::Encoding;
 pub(crate) use compression::ACCEPTED as ACCEPTED_ENCODINGS;
+pub(crate) use encode_buf::append_written;
+pub use encode_buf::{encode_message, EncodeBuf};
 pub(crate) use frame::{encode_frame, encode_frame_into, Frame, FrameDecoder};
 pub use outgoing::{OutboundMessage, Outgoing};
 
@@ -21,10 +24,9 @@ use crate::status::Status;
 pub trait Message: Send + Sized + 'static {
     /// The exact number of bytes [`Message::encode_to`] will write.
     fn encoded_len(&self) -> usize;
-    /// Writes the encoding to `buf`, which is exactly `encoded_len` bytes
-    /// long: a plain slice, so that encoding a small message is a few stores
-    /// rather than a buffer call per field.
-    fn encode_to(&self, buf: &mut [u8]);
+    /// Writes the encoding to `buf`, which has room for exactly
+    /// `encoded_len` bytes; writing fewer fails the send with `INTERNAL`.
+    fn encode_to(&self, buf: &mut EncodeBuf<'_>);
     /// Decodes one message from its complete encoding.
     fn decode_from(buf: Bytes) -> Result<Self, Status>;
     /// Decodes one message from the first `len` bytes of `buf`, consuming
@@ -40,9 +42,10 @@ impl<T: prost::Message + Default + Send + 'static> Message for T {
         prost::Message::encoded_len(self)
     }
 
-    fn encode_to(&self, mut buf: &mut [u8]) {
-        // `buf` is `encoded_len` bytes long, so this cannot run short.
-        if let Err(error) = prost::Message::encode(self, &mut buf) {
+    fn encode_to(&self, buf: &mut EncodeBuf<'_>) {
+        // `buf` has room for `encoded_len` bytes, so this cannot run short;
+        // if it did, the short write fails the send.
+        if let Err(error) = prost::Message::encode(self, buf) {
             tracing::error!(%error, "protobuf encoding ran out of reserved space");
         }
     }
