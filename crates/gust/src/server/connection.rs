@@ -1,11 +1,13 @@
-//! Serves one client connection: accepts its streams, runs a task per call,
-//! and ends the connection when its time is up (idle, too old, keepalive
+//! Serves one client connection: accepts its streams, runs their calls (in
+//! the connection's task until they wait, then in one of their own), and
+//! ends the connection when its time is up (idle, too old, keepalive
 //! unanswered, server shutdown).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -104,13 +106,21 @@ where
     // Armed when the connection reached its maximum age.
     let mut grace = after(None, tokio::time::sleep);
     let mut draining = false;
+    // Calls accepted and routed, not started yet.
+    let mut routed: Vec<(RoutedCall, StreamActivity)> = Vec::new();
     loop {
         tokio::select! {
+            // Accepting first, starting the accepted calls second: the
+            // streams that arrived together are all accepted before any is
+            // answered. Calls that answer in their first poll then queue
+            // their responses together, and they leave in one write the
+            // next time h2's connection is polled (accepting polls it, and
+            // it flushes what is queued), rather than one write per call.
+            biased;
             accepted = connection.accept() => match accepted {
                 Some(Ok(stream)) => {
                     if let Some(call) = scope.router.route(stream, peer.clone()) {
-                        let calls = calls.get_or_insert_with(CancellationToken::new);
-                        spawn_call(&scope, call, calls, streams.track());
+                        routed.push((call, streams.track()));
                     }
                 }
                 Some(Err(status)) => {
@@ -119,6 +129,12 @@ where
                 }
                 None => break,
             },
+            () = std::future::ready(()), if !routed.is_empty() => {
+                let calls = calls.get_or_insert_with(CancellationToken::new);
+                for (call, activity) in routed.drain(..) {
+                    spawn_call(&scope, call, calls, activity);
+                }
+            }
             () = &mut keepalive => break,
             () = &mut idle, if !draining => {
                 tracing::debug!(peer = ?peer.addr, "connection idle for too long; GOAWAY");
@@ -156,7 +172,14 @@ where
 
 /// Runs a routed call in a task of its own, after the interceptors if the
 /// server has any. Without them the task holds only the call's boxed future
-/// (a task's future is copied as it starts, so small is cheap).
+/// (a task's future is copied as it starts, so small is cheap), and the
+/// call is first polled once here: a call whose request came with its
+/// headers and whose handler answers without waiting (a unary echo, a
+/// lookup in memory) ends in that poll, and costs no task, no scheduling
+/// and no wake-up of another worker. A call that waits, on its request,
+/// on I/O or on flow control, moves to its task at its first wait; only a
+/// handler that computes for long before its first `.await` holds up its
+/// connection's other streams meanwhile (it holds up a worker either way).
 fn spawn_call(scope: &Arc<ConnectionScope>, call: RoutedCall, calls: &CancellationToken, activity: StreamActivity) {
     if scope.router.has_interceptors() {
         let (scope, calls) = (scope.clone(), calls.clone());
@@ -167,7 +190,12 @@ fn spawn_call(scope: &Arc<ConnectionScope>, call: RoutedCall, calls: &Cancellati
             drop(activity);
         });
     } else {
-        let call = call.start(scope.config.clone(), calls);
+        let mut call = call.start(scope.config.clone(), calls);
+        // A no-op waker: if the call waits, its task polls it again at once,
+        // and that poll registers the task's own waker wherever it waits.
+        if call.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
+            return;
+        }
         scope.tasks.spawn(async move {
             call.await;
             drop(activity);
