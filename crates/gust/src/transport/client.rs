@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::yield_first::YieldFirst;
 use super::{status_from_h2, ActiveStreams, Http2Settings, Keepalive, RecvBody, SendBody, StreamActivity};
 use crate::status::Status;
 
@@ -58,6 +59,7 @@ impl ClientConnection {
         let driver_closed = closed.clone();
         let streams = ActiveStreams::new();
         let pinger = keepalive.clone().run(connection.ping_pong(), streams.clone());
+        let mut connection = YieldFirst::new(connection);
         tokio::spawn(async move {
             tokio::select! {
                 ended = &mut connection => if let Err(error) = ended {

@@ -16,6 +16,7 @@ mod send;
 mod server;
 mod settings;
 mod tls;
+mod yield_first;
 
 pub(crate) use activity::{ActiveStreams, StreamActivity};
 pub(crate) use body::RecvBody;
