@@ -20,9 +20,8 @@
 #
 # Everything runs on 127.0.0.1, each load bounded in count and time. Knobs
 # (environment variables, defaults in brackets):
-#   BENCH_ROUNDS [3]            rounds per scenario (the median is reported)
-#   BENCH_LOAD_ROUNDS [5]       rounds of (a) and (b): h2load's short runs swing the
-#                               most with the machine's noise
+#   BENCH_ROUNDS [5]            rounds per scenario (the median is reported); at 3 the
+#                               verdicts of (a), (c) and (e) flipped between runs
 #   BENCH_DURATION [5]          seconds of each h2load run, after
 #   BENCH_WARMUP [1]            seconds of warm-up
 #   BENCH_STREAM_COUNT [1000000] messages per streaming call
@@ -41,8 +40,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET_DIR/release
-ROUNDS=${BENCH_ROUNDS:-3}
-LOAD_ROUNDS=${BENCH_LOAD_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-5}
 DURATION=${BENCH_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
 STREAM_COUNT=${BENCH_STREAM_COUNT:-1000000}
@@ -194,7 +192,7 @@ order() {
 
 scenario_a() {
     local round server out
-    for round in $(seq "$LOAD_ROUNDS"); do
+    for round in $(seq "$ROUNDS"); do
         for server in $(order "$round"); do
             log "(a) round $round: $server"
             start_server "$server"
@@ -221,7 +219,7 @@ scenario_a() {
 
 scenario_b() {
     local round server out log_file
-    for round in $(seq "$LOAD_ROUNDS"); do
+    for round in $(seq "$ROUNDS"); do
         for server in $(order "$round"); do
             log "(b) round $round: $server"
             start_server "$server"
@@ -366,7 +364,7 @@ mkdir -p "$(dirname "$REPORT")"
     echo "- servers: $WORKERS Tokio worker threads each, on 127.0.0.1, sharing the cores with the load generator;"
     echo "  the 1-minute load average as each server started: $(sort -g "$RESULTS/load" | awk '{v[NR] = $1} END {printf "%s to %s, median %s", v[1], v[NR], v[int((NR + 1) / 2)]}')"
     echo "  (about 2 is this benchmark alone; more is other work on the machine, which shows up as noise)"
-    echo "- every figure is the median of $ROUNDS runs ($LOAD_ROUNDS for (a) and (b)); the servers alternate within each round,"
+    echo "- every figure is the median of $ROUNDS runs; the servers alternate within each round,"
     echo "  each run on a freshly started server; h2load runs ${DURATION} s after ${WARMUP} s of warm-up;"
     echo "  the details list every run, to show the noise"
     echo
