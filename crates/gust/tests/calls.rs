@@ -141,6 +141,38 @@ async fn a_panicking_handler_fails_only_its_own_call() {
     assert_eq!(reply.text, "after", "the server goes on");
 }
 
+/// A service whose call future panics in its first poll, outside any
+/// handler (where gust's own catching does not reach).
+struct PanicsOutsideHandler;
+
+impl gust::server::Service for PanicsOutsideHandler {
+    fn name(&self) -> &'static str {
+        "test.Panics"
+    }
+
+    fn call(&self, _method: &str, _call: gust::server::ServerCall) -> gust::server::CallFuture {
+        Box::pin(async { panic!("a call future that panics") })
+    }
+}
+
+#[tokio::test]
+async fn a_call_panicking_outside_its_handler_costs_its_connection_nothing() {
+    let (echo, _events) = Echo::new();
+    let builder = gust::Server::builder().add_service(echo).add_service(PanicsOutsideHandler);
+    let server = serve(builder, "127.0.0.1:0").await;
+    let channel = server.channel();
+    let slow = tokio::spawn({
+        let channel = channel.clone();
+        async move { channel.unary::<Msg, Msg>(UNARY, Request::new(Msg { sleep_ms: 200, ..Msg::text("slow") })).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let failed = channel.unary::<Msg, Msg>("/test.Panics/Any", Request::new(Msg::default())).await;
+    assert!(failed.is_err(), "the panicking call got an answer: {failed:?}");
+    assert_eq!(slow.await.unwrap().unwrap().text, "slow", "the call in flight on the connection was unaffected");
+    let reply = channel.unary::<Msg, Msg>(UNARY, Request::new(Msg::text("after"))).await.unwrap();
+    assert_eq!(reply.text, "after", "the connection goes on");
+}
+
 #[tokio::test]
 async fn metadata_travels_both_ways_ascii_and_binary() {
     let (server, _events, _) = start().await;

@@ -5,9 +5,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -193,8 +194,17 @@ fn spawn_call(scope: &Arc<ConnectionScope>, call: RoutedCall, calls: &Cancellati
         let mut call = call.start(scope.config.clone(), calls);
         // A no-op waker: if the call waits, its task polls it again at once,
         // and that poll registers the task's own waker wherever it waits.
-        if call.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
-            return;
+        // A panic in this poll (the handler's own are caught inside the
+        // call) ends the call as it would end its task: the call is dropped,
+        // which resets its stream, and the connection goes on.
+        let first_poll = catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(&mut Context::from_waker(Waker::noop()))));
+        match first_poll {
+            Ok(Poll::Ready(())) => return,
+            Ok(Poll::Pending) => {}
+            Err(_) => {
+                tracing::error!("a call panicked outside its handler; its stream is reset");
+                return;
+            }
         }
         scope.tasks.spawn(async move {
             call.await;
