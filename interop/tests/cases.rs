@@ -272,9 +272,11 @@ impl gust_interop::pb::TestService for Faulty {
                 response
             }),
             Fault::NonZeroUnaryPayload => result.map(|mut response| {
-                if let Some(payload) = response.payload.as_mut().filter(|p| !p.body.is_empty()) {
+                if let Some(payload) = response.payload.as_mut() {
                     let mut body = payload.body.to_vec();
-                    *body.last_mut().unwrap() = 1;
+                    if let Some(byte) = body.last_mut() {
+                        *byte = 1;
+                    }
                     payload.body = body.into();
                 }
                 response
