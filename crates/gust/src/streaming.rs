@@ -31,7 +31,6 @@ pub struct Streaming<M> {
     head: Option<ResponseHead>,
     body: Option<RecvBody>,
     decoder: FrameDecoder,
-    max_message_size: usize,
     /// The peer's `grpc-encoding`, for messages with the compressed flag.
     encoding: Option<Encoding>,
     /// Whether the last message read arrived compressed.
@@ -98,7 +97,6 @@ impl<M> Streaming<M> {
             head: None,
             body: None,
             decoder: FrameDecoder::new(max_message_size),
-            max_message_size,
             encoding: None,
             last_compressed: false,
             state: State::Body,
@@ -194,7 +192,26 @@ impl<M: Message> Streaming<M> {
         poll_fn(|cx| self.poll_message(cx)).await
     }
 
+    /// Most reads find their message whole in the chunk in hand, and take
+    /// it without a look at anything else. The deadline, in particular, is
+    /// checked only before more is read from the network: like grpc-go,
+    /// which reports a passed deadline once the messages it buffered are
+    /// read, a reader may still get the rest of a chunk that arrived in time.
+    #[inline]
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<M>, Status>> {
+        if self.state == State::Body && self.head.is_none() {
+            if let Some(message) = self.decoder.next_in_place() {
+                self.last_compressed = false;
+                return Poll::Ready(message.map(Some).map_err(|status| self.failure(status)));
+            }
+        }
+        self.poll_message_from_network(cx)
+    }
+
+    /// [`Streaming::poll_message`] when no whole message is in hand: the
+    /// headers, then chunks, then the trailers, as they come.
+    #[inline(never)]
+    fn poll_message_from_network(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<M>, Status>> {
         if self.state == State::Done {
             return Poll::Ready(Ok(None));
         }
@@ -207,7 +224,7 @@ impl<M: Message> Streaming<M> {
             return self.fail(Status::internal("stream has no body"));
         };
         while self.state == State::Body {
-            match self.decoder.next_message(self.encoding, self.max_message_size) {
+            match self.decoder.next_message(self.encoding) {
                 Err(status) => return self.fail(status),
                 Ok(Some((message, compressed))) => {
                     self.last_compressed = compressed;

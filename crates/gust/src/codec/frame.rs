@@ -127,35 +127,36 @@ impl FrameDecoder {
         Ok(Some(Frame { compressed, payload: self.rest.split_to(len) }))
     }
 
-    /// The next whole message, decoded, and whether it arrived compressed.
-    /// An uncompressed message that lies whole in the last chunk is decoded
-    /// in place, without taking a slice of the chunk for it (a reference
-    /// count up and down per message); any other goes through
-    /// [`FrameDecoder::next_frame`].
-    pub(crate) fn next_message<M: Message>(
-        &mut self,
-        encoding: Option<Encoding>,
-        max_len: usize,
-    ) -> Result<Option<(M, bool)>, Status> {
-        if self.partial.is_empty() && self.rest.len() >= HEADER_LEN {
-            let (compressed, len) = self.parse_prefix(&self.rest[..HEADER_LEN])?;
-            if !compressed && self.rest.len() >= HEADER_LEN + len {
-                self.rest.advance(HEADER_LEN);
-                let before = self.rest.len();
-                return match M::decode_prefix(&mut self.rest, len) {
-                    Ok(message) => Ok(Some((message, false))),
-                    Err(status) => {
-                        // A message that failed to decode may have left bytes of its own.
-                        self.rest.advance(len - (before - self.rest.len()));
-                        Err(status)
-                    }
-                };
-            }
+    /// The next message if it is uncompressed and lies whole in the last
+    /// chunk, decoded in place (without even taking a slice of the chunk for
+    /// it); `None` when [`FrameDecoder::next_message`] must take it from
+    /// there: a split or compressed message, a refused prefix, or none.
+    #[inline]
+    pub(crate) fn next_in_place<M: Message>(&mut self) -> Option<Result<M, Status>> {
+        if !self.partial.is_empty() || self.rest.len() < HEADER_LEN {
+            return None;
+        }
+        let prefix = &self.rest[..HEADER_LEN];
+        let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
+        if prefix[0] != 0 || len > self.max_len || self.rest.len() - HEADER_LEN < len {
+            return None;
+        }
+        self.rest.advance(HEADER_LEN);
+        let message = M::decode_prefix(&self.rest, len);
+        self.rest.advance(len);
+        Some(message)
+    }
+
+    /// The next whole message, decoded, and whether it arrived compressed:
+    /// in place if it can be, or else through [`FrameDecoder::next_frame`].
+    pub(crate) fn next_message<M: Message>(&mut self, encoding: Option<Encoding>) -> Result<Option<(M, bool)>, Status> {
+        if let Some(message) = self.next_in_place() {
+            return message.map(|message| Some((message, false)));
         }
         match self.next_frame()? {
             Some(frame) => {
                 let compressed = frame.compressed;
-                super::decode_frame(frame, encoding, max_len).map(|message| Some((message, compressed)))
+                super::decode_frame(frame, encoding, self.max_len).map(|message| Some((message, compressed)))
             }
             None => Ok(None),
         }
@@ -289,7 +290,7 @@ mod tests {
         let range = chunk.as_ptr_range();
         let mut decoder = FrameDecoder::new(100);
         decoder.push(chunk.clone());
-        let (decoded, _) = decoder.next_message::<Bytes>(None, 100).unwrap().unwrap();
+        let (decoded, _) = decoder.next_message::<Bytes>(None).unwrap().unwrap();
         assert_eq!(decoded, payload);
         assert!(range.contains(&decoded.as_ptr()), "the field was copied out of the chunk");
     }
@@ -305,7 +306,7 @@ mod tests {
         let mut got = Vec::new();
         for chunk in [&wire[..cut], &wire[cut..]] {
             decoder.push(Bytes::copy_from_slice(chunk));
-            while let Some(message) = decoder.next_message::<String>(Some(Encoding::Gzip), 1000).unwrap() {
+            while let Some(message) = decoder.next_message::<String>(Some(Encoding::Gzip)).unwrap() {
                 got.push(message);
             }
         }
@@ -316,9 +317,14 @@ mod tests {
 
     #[test]
     fn a_message_that_does_not_decode_is_an_error() {
+        // Its field claims 5 bytes: the chunk holds them (the next message),
+        // but the message does not, and decoding must not read past it.
+        let next = encode_frame(&"next".to_string(), 100, None).unwrap();
+        let wire = [&[0, 0, 0, 0, 2, 0x0a, 0x05][..], &next].concat();
         let mut decoder = FrameDecoder::new(100);
-        decoder.push(Bytes::from_static(&[0, 0, 0, 0, 2, 0x0a, 0x05]));
-        assert_eq!(decoder.next_message::<String>(None, 100).unwrap_err().code(), crate::Code::Internal);
+        decoder.push(Bytes::from(wire));
+        assert_eq!(decoder.next_message::<String>(None).unwrap_err().code(), crate::Code::Internal);
+        assert_eq!(decoder.next_message::<String>(None).unwrap(), Some(("next".to_string(), false)));
         decoder.finish().unwrap();
     }
 

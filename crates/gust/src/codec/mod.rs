@@ -4,6 +4,7 @@
 mod compression;
 mod encode_buf;
 mod frame;
+mod in_place;
 mod outgoing;
 
 pub use compression::Encoding;
@@ -29,11 +30,11 @@ pub trait Message: Send + Sized + 'static {
     fn encode_to(&self, buf: &mut EncodeBuf<'_>);
     /// Decodes one message from its complete encoding.
     fn decode_from(buf: Bytes) -> Result<Self, Status>;
-    /// Decodes one message from the first `len` bytes of `buf`, consuming
-    /// exactly them when it succeeds. The default takes them as a slice for [`Message::decode_from`];
-    /// prost messages decode them in place.
-    fn decode_prefix(buf: &mut Bytes, len: usize) -> Result<Self, Status> {
-        Self::decode_from(buf.split_to(len))
+    /// Decodes one message from the first `len` bytes of `buf` (which holds
+    /// at least that many). The default takes them as a slice for
+    /// [`Message::decode_from`]; prost messages decode them in place.
+    fn decode_prefix(buf: &Bytes, len: usize) -> Result<Self, Status> {
+        Self::decode_from(buf.slice(..len))
     }
 }
 
@@ -54,8 +55,8 @@ impl<T: prost::Message + Default + Send + 'static> Message for T {
         <T as prost::Message>::decode(buf).map_err(decode_error)
     }
 
-    fn decode_prefix(buf: &mut Bytes, len: usize) -> Result<Self, Status> {
-        <T as prost::Message>::decode(bytes::Buf::take(buf, len)).map_err(decode_error)
+    fn decode_prefix(buf: &Bytes, len: usize) -> Result<Self, Status> {
+        <T as prost::Message>::decode(in_place::InPlace::new(buf, len)).map_err(decode_error)
     }
 }
 
