@@ -49,6 +49,22 @@ unsafe impl BufMut for EncodeBuf<'_> {
     fn put_u8(&mut self, byte: u8) {
         self.unwritten.put_u8(byte);
     }
+
+    /// A chunk at a time. prost writes a `bytes::Bytes` field this way,
+    /// and the provided method's general loop (a chunk of each side per
+    /// round) would cost more than the copy itself.
+    #[inline]
+    fn put<T: bytes::Buf>(&mut self, mut source: T)
+    where
+        Self: Sized,
+    {
+        while source.has_remaining() {
+            let chunk = source.chunk();
+            let len = chunk.len();
+            self.put_slice(chunk);
+            source.advance(len);
+        }
+    }
 }
 
 /// Appends `len` bytes to `buf`, all of them written by `write` into one
@@ -57,6 +73,7 @@ unsafe impl BufMut for EncodeBuf<'_> {
 /// `write` leaves bytes unwritten, as a message writing fewer bytes than
 /// its `encoded_len` would, `buf` is left as it was and the call fails:
 /// sending it would break the framing.
+#[inline]
 pub(crate) fn append_written(
     buf: &mut BytesMut,
     len: usize,
@@ -67,14 +84,18 @@ pub(crate) fn append_written(
     write(&mut room);
     let unwritten = room.unwritten.len();
     if unwritten != 0 {
-        return Err(Status::internal(format!(
-            "message encoding ended {unwritten} bytes short of its announced length"
-        )));
+        return Err(written_short(unwritten));
     }
     // SAFETY: the room, the `len` bytes after `buf.len()`, was written whole:
     // only `BufMut` writes could shrink it, and it is empty.
     unsafe { buf.set_len(buf.len() + len) };
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn written_short(unwritten: usize) -> Status {
+    Status::internal(format!("message encoding ended {unwritten} bytes short of its announced length"))
 }
 
 /// The encoding of `message` as gust sends it, without the frame's prefix:

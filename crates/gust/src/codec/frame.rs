@@ -25,6 +25,10 @@ pub(crate) fn encode_frame<M: Message>(
 /// Appends `message` with its prefix to `buf`, as [`encode_frame`] encodes
 /// it. Senders that batch messages encode straight into their batch, which
 /// saves a buffer and a copy per message. On error `buf` is left as it was.
+///
+/// Inlined, so that a batch of small uncompressed messages is a loop of
+/// plain writes; every failure is built out of line.
+#[inline]
 pub(crate) fn encode_frame_into<M: Message>(
     message: &M,
     max_len: usize,
@@ -33,43 +37,62 @@ pub(crate) fn encode_frame_into<M: Message>(
 ) -> Result<(), Status> {
     let len = message.encoded_len();
     if len > max_len {
-        return Err(Status::resource_exhausted(format!(
-            "message of {len} bytes exceeds the send limit of {max_len} bytes"
-        )));
+        return Err(over_send_limit(len, max_len));
     }
-    let start = buf.len();
     match compression {
-        Some(encoding) if encoding != Encoding::Identity => {
-            let mut encoded = BytesMut::new();
-            append_written(&mut encoded, len, |room| message.encode_to(room))?;
-            buf.reserve(HEADER_LEN + len / 2);
-            buf.put_slice(&[1, 0, 0, 0, 0]);
-            let compressed_len =
-                encoding.compress(&encoded, buf).and_then(|()| wire_length(buf.len() - start - HEADER_LEN));
-            match compressed_len {
-                Ok(compressed_len) => buf[start + 1..start + HEADER_LEN].copy_from_slice(&compressed_len.to_be_bytes()),
-                Err(status) => {
-                    buf.truncate(start);
-                    return Err(status);
-                }
-            }
-        }
+        Some(encoding) if encoding != Encoding::Identity => encode_compressed_into(message, len, encoding, buf),
         _ => {
             let prefix = wire_length(len)?;
             append_written(buf, HEADER_LEN + len, |room| {
                 room.put_u8(0);
                 room.put_u32(prefix);
                 message.encode_to(room);
-            })?;
+            })
         }
     }
-    Ok(())
+}
+
+/// [`encode_frame_into`] for a message of `len` bytes sent compressed.
+fn encode_compressed_into<M: Message>(
+    message: &M,
+    len: usize,
+    encoding: Encoding,
+    buf: &mut BytesMut,
+) -> Result<(), Status> {
+    let start = buf.len();
+    let mut encoded = BytesMut::new();
+    append_written(&mut encoded, len, |room| message.encode_to(room))?;
+    buf.reserve(HEADER_LEN + len / 2);
+    buf.put_slice(&[1, 0, 0, 0, 0]);
+    let compressed_len = encoding.compress(&encoded, buf).and_then(|()| wire_length(buf.len() - start - HEADER_LEN));
+    match compressed_len {
+        Ok(compressed_len) => {
+            buf[start + 1..start + HEADER_LEN].copy_from_slice(&compressed_len.to_be_bytes());
+            Ok(())
+        }
+        Err(status) => {
+            buf.truncate(start);
+            Err(status)
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn over_send_limit(len: usize, max_len: usize) -> Status {
+    Status::resource_exhausted(format!("message of {len} bytes exceeds the send limit of {max_len} bytes"))
 }
 
 /// A message length as the 4-byte prefix carries it.
+#[inline]
 fn wire_length(len: usize) -> Result<u32, Status> {
-    u32::try_from(len)
-        .map_err(|_| Status::resource_exhausted(format!("message of {len} bytes is too large for gRPC framing")))
+    u32::try_from(len).map_err(|_| too_large_for_framing(len))
+}
+
+#[cold]
+#[inline(never)]
+fn too_large_for_framing(len: usize) -> Status {
+    Status::resource_exhausted(format!("message of {len} bytes is too large for gRPC framing"))
 }
 
 /// One received message, still encoded.
