@@ -13,7 +13,14 @@ pub struct Http2Settings {
     pub initial_stream_window: u32,
     /// Initial flow-control window of the connection, in bytes.
     pub initial_connection_window: u32,
-    /// Largest DATA frame payload accepted, in bytes.
+    /// Largest frame payload accepted, in bytes: how large the peer may cut
+    /// its DATA frames. The default, 64 KiB, is four times HTTP/2's initial
+    /// 16 KiB, because the reader pays per frame: h2 reads 8 KiB, then the
+    /// rest of the frame its header announced, and wakes the stream's reader
+    /// once per frame. A stream of small messages took 2.1 reads per 16 KiB
+    /// received in 16 KiB frames, 0.6 in 64 KiB frames. The price is coarser
+    /// interleaving of streams on one connection: lower it where a slow
+    /// link carries many streams at once.
     pub max_frame_size: u32,
     /// Largest header list accepted (HPACK-decoded size), in bytes.
     pub max_header_list_size: u32,
@@ -40,7 +47,7 @@ impl Default for Http2Settings {
         Http2Settings {
             initial_stream_window: 1024 * 1024,
             initial_connection_window: 4 * 1024 * 1024,
-            max_frame_size: 16 * 1024,
+            max_frame_size: 64 * 1024,
             max_header_list_size: 16 * 1024,
             max_concurrent_streams: 1024,
             handshake_timeout: Duration::from_secs(20),
