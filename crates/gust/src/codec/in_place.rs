@@ -7,8 +7,8 @@ use bytes::{Buf, Bytes};
 /// (a reference count), everything else is read from a plain `&[u8]`.
 ///
 /// `Take<&mut Bytes>` gives the same bytes, but each of prost's reads and
-/// advances then goes through the limit and the `Bytes` in turn; on a small
-/// message that indirection costs as much as the decoding.
+/// advances then goes through the limit and the `Bytes` in turn: about 30
+/// of the 411 instructions a client spent per streamed 16-byte message.
 pub(crate) struct InPlace<'a> {
     chunk: &'a Bytes,
     /// What is left of the message: a subslice of `chunk`.
