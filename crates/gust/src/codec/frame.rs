@@ -159,9 +159,8 @@ impl FrameDecoder {
         if !self.partial.is_empty() || self.rest.len() < HEADER_LEN {
             return None;
         }
-        let prefix = &self.rest[..HEADER_LEN];
-        let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
-        if prefix[0] != 0 || len > self.max_len || self.rest.len() - HEADER_LEN < len {
+        let (flag, len) = prefix_fields(&self.rest[..HEADER_LEN]);
+        if flag != 0 || len > self.max_len || self.rest.len() - HEADER_LEN < len {
             return None;
         }
         self.rest.advance(HEADER_LEN);
@@ -211,8 +210,7 @@ impl FrameDecoder {
     /// must be within the limit.
     #[inline]
     fn parse_prefix(&self, prefix: &[u8]) -> Result<(bool, usize), Status> {
-        let flag = prefix[0];
-        let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
+        let (flag, len) = prefix_fields(prefix);
         if flag > 1 || len > self.max_len {
             return Err(self.refuse_prefix(flag, len));
         }
@@ -242,6 +240,12 @@ impl FrameDecoder {
             Err(Status::internal(format!("stream ended inside a message ({left} bytes of an incomplete message)")))
         }
     }
+}
+
+/// The compressed flag and the length a message prefix carries, unchecked.
+#[inline]
+fn prefix_fields(prefix: &[u8]) -> (u8, usize) {
+    (prefix[0], u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize)
 }
 
 #[cfg(test)]
