@@ -101,9 +101,15 @@ fn written_short(unwritten: usize) -> Status {
 /// The encoding of `message` as gust sends it, without the frame's prefix:
 /// what a test of a hand-written [`Message`] compares.
 pub fn encode_message<M: Message>(message: &M) -> Result<Bytes, Status> {
+    encode_message_of_len(message, message.encoded_len()).map(BytesMut::freeze)
+}
+
+/// [`encode_message`] for a sender that already asked the message its
+/// `encoded_len`.
+pub(crate) fn encode_message_of_len<M: Message>(message: &M, len: usize) -> Result<BytesMut, Status> {
     let mut buf = BytesMut::new();
-    append_written(&mut buf, message.encoded_len(), |room| message.encode_to(room))?;
-    Ok(buf.freeze())
+    append_written(&mut buf, len, |room| message.encode_to(room))?;
+    Ok(buf)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::{append_written, Encoding, Message};
+use super::{append_written, encode_message_of_len, Encoding, Message};
 use crate::status::Status;
 
 /// Size of the prefix before every message.
@@ -60,8 +60,7 @@ fn encode_compressed_into<M: Message>(
     buf: &mut BytesMut,
 ) -> Result<(), Status> {
     let start = buf.len();
-    let mut encoded = BytesMut::new();
-    append_written(&mut encoded, len, |room| message.encode_to(room))?;
+    let encoded = encode_message_of_len(message, len)?;
     buf.reserve(HEADER_LEN + len / 2);
     buf.put_slice(&[1, 0, 0, 0, 0]);
     let compressed_len = encoding.compress(&encoded, buf).and_then(|()| wire_length(buf.len() - start - HEADER_LEN));
