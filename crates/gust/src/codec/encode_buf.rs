@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use bytes::buf::UninitSlice;
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::splices::{Splices, SPLICE_MIN_LEN};
 use super::Message;
 use crate::status::Status;
 
@@ -16,9 +17,28 @@ use crate::status::Status;
 /// bounds check and a store each. Because the room is uninitialised and only
 /// `BufMut` can fill it, gust knows how many bytes a message really wrote
 /// and never sends a byte that was not written.
+///
+/// A sender that can send fields by reference passes [`Splices`]: a field
+/// of [`SPLICE_MIN_LEN`] bytes or more that a message puts whole (prost
+/// puts a `bytes::Bytes` field so) is then not copied but noted there, and
+/// the room's last bytes, as many as were noted, stay unwritten.
 pub struct EncodeBuf<'a> {
     /// The part of the room not written yet.
     unwritten: &'a mut [MaybeUninit<u8>],
+    /// Where large fields go instead of the room, if they may.
+    splices: Option<&'a mut Splices>,
+    /// The buffer offset just past the room: the next byte goes at this
+    /// less what is unwritten.
+    room_end: usize,
+    /// Bytes of this room's message noted in `splices`.
+    spliced: usize,
+}
+
+impl EncodeBuf<'_> {
+    /// The buffer offset of the next byte written.
+    fn offset(&self) -> usize {
+        self.room_end - self.unwritten.len()
+    }
 }
 
 // SAFETY: every method hands its work to the slice's own `BufMut`, so the
@@ -26,7 +46,7 @@ pub struct EncodeBuf<'a> {
 unsafe impl BufMut for EncodeBuf<'_> {
     #[inline]
     fn remaining_mut(&self) -> usize {
-        self.unwritten.len()
+        self.unwritten.len() - self.spliced
     }
 
     #[inline]
@@ -52,12 +72,28 @@ unsafe impl BufMut for EncodeBuf<'_> {
 
     /// A chunk at a time. prost writes a `bytes::Bytes` field this way,
     /// and the provided method's general loop (a chunk of each side per
-    /// round) would cost more than the copy itself.
+    /// round) would cost more than the copy itself. A large `Bytes` goes to
+    /// the splices if there are any: its `copy_to_bytes` is a reference,
+    /// where other sources' (a `Vec<u8>` field's slice) would allocate and
+    /// copy. The type is told by name, as `put` has no `'static` bound for
+    /// `TypeId`; a namesake would only be copied once more, never sent wrong.
     #[inline]
     fn put<T: bytes::Buf>(&mut self, mut source: T)
     where
         Self: Sized,
     {
+        let len = source.remaining();
+        if len >= SPLICE_MIN_LEN
+            && len <= self.remaining_mut()
+            && std::any::type_name::<T>() == std::any::type_name::<Bytes>()
+        {
+            let offset = self.offset();
+            if let Some(splices) = self.splices.as_deref_mut() {
+                splices.push(offset, source.copy_to_bytes(len));
+                self.spliced += len;
+                return;
+            }
+        }
         while source.has_remaining() {
             let chunk = source.chunk();
             let len = chunk.len();
@@ -69,26 +105,39 @@ unsafe impl BufMut for EncodeBuf<'_> {
 
 /// Appends `len` bytes to `buf`, all of them written by `write` into one
 /// [`EncodeBuf`] (a frame's prefix and its message go in together: a write
-/// into `BytesMut` itself is a capacity check and a `memcpy` call). If
-/// `write` leaves bytes unwritten, as a message writing fewer bytes than
-/// its `encoded_len` would, `buf` is left as it was and the call fails:
-/// sending it would break the framing.
+/// into `BytesMut` itself is a capacity check and a `memcpy` call), but
+/// for the large fields noted in `splices`, if given. If `write` leaves
+/// bytes unwritten, as a message writing fewer bytes than its
+/// `encoded_len` would, `buf` and `splices` are left as they were and the
+/// call fails: sending it would break the framing.
 #[inline]
 pub(crate) fn append_written(
     buf: &mut BytesMut,
     len: usize,
+    mut splices: Option<&mut Splices>,
     write: impl FnOnce(&mut EncodeBuf<'_>),
 ) -> Result<(), Status> {
     buf.reserve(len);
-    let mut room = EncodeBuf { unwritten: &mut buf.spare_capacity_mut()[..len] };
+    let start = buf.len();
+    let mark = splices.as_deref().map(Splices::count);
+    let mut room = EncodeBuf {
+        unwritten: &mut buf.spare_capacity_mut()[..len],
+        splices: splices.as_deref_mut(),
+        room_end: start + len,
+        spliced: 0,
+    };
     write(&mut room);
-    let unwritten = room.unwritten.len();
-    if unwritten != 0 {
-        return Err(written_short(unwritten));
+    let (unwritten, spliced) = (room.unwritten.len(), room.spliced);
+    if unwritten != spliced {
+        if let (Some(splices), Some(mark)) = (splices, mark) {
+            splices.truncate(mark);
+        }
+        return Err(written_short(unwritten.saturating_sub(spliced)));
     }
-    // SAFETY: the room, the `len` bytes after `buf.len()`, was written whole:
-    // only `BufMut` writes could shrink it, and it is empty.
-    unsafe { buf.set_len(buf.len() + len) };
+    // SAFETY: the room, the `len` bytes after `buf.len()`, was written but
+    // for its last `spliced` bytes: only `BufMut` writes could shrink it,
+    // and what is left of it is exactly that long.
+    unsafe { buf.set_len(start + len - spliced) };
     Ok(())
 }
 
@@ -108,7 +157,7 @@ pub fn encode_message<M: Message>(message: &M) -> Result<Bytes, Status> {
 /// `encoded_len`.
 pub(crate) fn encode_message_of_len<M: Message>(message: &M, len: usize) -> Result<BytesMut, Status> {
     let mut buf = BytesMut::new();
-    append_written(&mut buf, len, |room| message.encode_to(room))?;
+    append_written(&mut buf, len, None, |room| message.encode_to(room))?;
     Ok(buf)
 }
 
@@ -135,15 +184,72 @@ mod tests {
     #[test]
     fn messages_are_written_after_what_the_buffer_holds() {
         let mut buf = BytesMut::from(&b"kept"[..]);
-        append_written(&mut buf, 4, |room| "hi".to_string().encode_to(room)).unwrap();
+        append_written(&mut buf, 4, None, |room| "hi".to_string().encode_to(room)).unwrap();
         assert_eq!(&buf[..], b"kept\x0a\x02hi");
         assert_eq!(&encode_message(&"hi".to_string()).unwrap()[..], b"\x0a\x02hi");
+    }
+
+    /// Puts a large field, then one byte less than it announced.
+    struct ShortAfterLargeField(Bytes);
+
+    impl Message for ShortAfterLargeField {
+        fn encoded_len(&self) -> usize {
+            self.0.len() + 3
+        }
+        fn encode_to(&self, buf: &mut EncodeBuf<'_>) {
+            buf.put(self.0.clone());
+            buf.put_slice(b"ab");
+        }
+        fn decode_from(buf: Bytes) -> Result<ShortAfterLargeField, Status> {
+            Ok(ShortAfterLargeField(buf))
+        }
+    }
+
+    #[test]
+    fn a_short_message_with_a_spliced_field_fails_and_leaves_the_splices() {
+        let mut buf = BytesMut::from(&b"kept"[..]);
+        let mut splices = Splices::default();
+        splices.push(2, Bytes::from(vec![1; SPLICE_MIN_LEN]));
+        let message = ShortAfterLargeField(Bytes::from(vec![2; SPLICE_MIN_LEN]));
+        let error = append_written(&mut buf, message.encoded_len(), Some(&mut splices), |room| message.encode_to(room))
+            .unwrap_err();
+        assert_eq!(error.code(), Code::Internal);
+        assert_eq!(&buf[..], b"kept");
+        assert_eq!((splices.count(), splices.len()), (1, SPLICE_MIN_LEN));
+    }
+
+    #[test]
+    fn a_large_slice_is_copied_not_spliced() {
+        let mut buf = BytesMut::new();
+        let mut splices = Splices::default();
+        let field = vec![3; SPLICE_MIN_LEN];
+        append_written(&mut buf, SPLICE_MIN_LEN, Some(&mut splices), |room| room.put(&field[..])).unwrap();
+        assert_eq!(&buf[..], &field[..]);
+        assert_eq!(splices.count(), 0);
+    }
+
+    #[test]
+    fn a_spliced_field_leaves_its_room_unwritten() {
+        let mut buf = BytesMut::from(&b"kept"[..]);
+        let mut splices = Splices::default();
+        let field = Bytes::from(vec![2; SPLICE_MIN_LEN]);
+        append_written(&mut buf, SPLICE_MIN_LEN + 2, Some(&mut splices), |room| {
+            room.put_u8(b'<');
+            room.put(field.clone());
+            room.put_u8(b'>');
+        })
+        .unwrap();
+        assert_eq!(&buf[..], b"kept<>");
+        assert_eq!((splices.count(), splices.len()), (1, SPLICE_MIN_LEN));
+        let mut chunks = std::collections::VecDeque::new();
+        splices.drain_into(&mut buf, &mut chunks);
+        assert_eq!(chunks, [Bytes::from_static(b"kept<"), field, Bytes::from_static(b">")]);
     }
 
     #[test]
     fn a_message_shorter_than_announced_fails_and_leaves_the_buffer() {
         let mut buf = BytesMut::from(&b"kept"[..]);
-        let error = append_written(&mut buf, Short.encoded_len(), |room| Short.encode_to(room)).unwrap_err();
+        let error = append_written(&mut buf, Short.encoded_len(), None, |room| Short.encode_to(room)).unwrap_err();
         assert_eq!(error.code(), Code::Internal);
         assert_eq!(&buf[..], b"kept");
     }

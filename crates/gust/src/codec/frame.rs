@@ -4,7 +4,7 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::{append_written, encode_message_of_len, Encoding, Message};
+use super::{append_written, encode_message_of_len, Encoding, Message, Splices};
 use crate::status::Status;
 
 /// Size of the prefix before every message.
@@ -18,13 +18,15 @@ pub(crate) fn encode_frame<M: Message>(
     compression: Option<Encoding>,
 ) -> Result<Bytes, Status> {
     let mut buf = BytesMut::new();
-    encode_frame_into(message, max_len, compression, &mut buf)?;
+    encode_frame_into(message, max_len, compression, &mut buf, None)?;
     Ok(buf.freeze())
 }
 
 /// Appends `message` with its prefix to `buf`, as [`encode_frame`] encodes
 /// it. Senders that batch messages encode straight into their batch, which
-/// saves a buffer and a copy per message. On error `buf` is left as it was.
+/// saves a buffer and a copy per message; with `splices`, an uncompressed
+/// message's large fields are noted there instead of copied (see
+/// [`Splices`]). On error `buf` and `splices` are left as they were.
 ///
 /// Inlined, so that a batch of small uncompressed messages is a loop of
 /// plain writes; every failure is built out of line.
@@ -34,6 +36,7 @@ pub(crate) fn encode_frame_into<M: Message>(
     max_len: usize,
     compression: Option<Encoding>,
     buf: &mut BytesMut,
+    splices: Option<&mut Splices>,
 ) -> Result<(), Status> {
     let len = message.encoded_len();
     if len > max_len {
@@ -43,7 +46,7 @@ pub(crate) fn encode_frame_into<M: Message>(
         Some(encoding) if encoding != Encoding::Identity => encode_compressed_into(message, len, encoding, buf),
         _ => {
             let prefix = wire_length(len)?;
-            append_written(buf, HEADER_LEN + len, |room| {
+            append_written(buf, HEADER_LEN + len, splices, |room| {
                 room.put_u8(0);
                 room.put_u32(prefix);
                 message.encode_to(room);
@@ -319,6 +322,25 @@ mod tests {
         let (decoded, _) = decoder.next_message::<Bytes>(None).unwrap().unwrap();
         assert_eq!(decoded, payload);
         assert!(range.contains(&decoded.as_ptr()), "the field was copied out of the chunk");
+    }
+
+    #[test]
+    fn large_bytes_fields_are_spliced_not_copied() {
+        let small = Bytes::from_static(&[1; 10]);
+        let large = Bytes::from(vec![7; super::super::splices::SPLICE_MIN_LEN]);
+        let mut buf = BytesMut::new();
+        let mut splices = Splices::default();
+        for message in [&small, &large, &small] {
+            encode_frame_into(message, usize::MAX, None, &mut buf, Some(&mut splices)).unwrap();
+        }
+        assert_eq!(splices.len(), large.len(), "the large field was not spliced");
+        let mut chunks = std::collections::VecDeque::new();
+        splices.drain_into(&mut buf, &mut chunks);
+        assert!(chunks.iter().any(|chunk| chunk.as_ptr() == large.as_ptr()), "the large field was copied");
+        let wire: Vec<u8> = chunks.iter().flat_map(|chunk| chunk.iter().copied()).collect();
+        let expected: Vec<u8> =
+            [&small, &large, &small].iter().flat_map(|m| encode_frame(*m, usize::MAX, None).unwrap()).collect();
+        assert_eq!(wire, expected);
     }
 
     #[test]

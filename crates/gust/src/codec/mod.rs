@@ -6,6 +6,7 @@ mod encode_buf;
 mod frame;
 mod in_place;
 mod outgoing;
+mod splices;
 
 pub use compression::Encoding;
 pub(crate) use compression::ACCEPTED as ACCEPTED_ENCODINGS;
@@ -13,6 +14,7 @@ pub(crate) use encode_buf::{append_written, encode_message_of_len};
 pub use encode_buf::{encode_message, EncodeBuf};
 pub(crate) use frame::{encode_frame, encode_frame_into, Frame, FrameDecoder};
 pub use outgoing::{OutboundMessage, Outgoing};
+pub(crate) use splices::Splices;
 
 use bytes::Bytes;
 

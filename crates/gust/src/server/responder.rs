@@ -1,6 +1,7 @@
 //! Drives one call on the server: runs the handler while watching for the
 //! client's reset, the deadline and server shutdown, then sends the status.
 
+use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
@@ -13,7 +14,7 @@ use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::CallContext;
-use crate::codec::{encode_frame_into, Encoding, Message, Outgoing, ACCEPTED_ENCODINGS};
+use crate::codec::{encode_frame_into, Encoding, Message, Outgoing, Splices, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -40,10 +41,13 @@ pub(crate) struct Outbound {
     /// out (`None` before, or when the response is not compressed).
     encoding: Option<Encoding>,
     /// Encoded messages waiting to go out together; messages are encoded
-    /// straight into it.
+    /// straight into it, but for their large fields, noted in `splices`.
     pending: BytesMut,
+    splices: Splices,
     /// What is being handed to HTTP/2 now, as flow control allows.
     sending: Bytes,
+    /// What goes after `sending`, when large fields cut a batch in pieces.
+    queued: VecDeque<Bytes>,
 }
 
 impl Outbound {
@@ -51,15 +55,27 @@ impl Outbound {
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
         loop {
             if self.sending.is_empty() {
-                if self.pending.is_empty() {
+                if let Some(next) = self.queued.pop_front() {
+                    self.sending = next;
+                } else if self.pending.is_empty() {
                     return Poll::Ready(Ok(()));
+                } else if self.splices.len() == 0 {
+                    // Taken whole, not split: a buffer split off becomes
+                    // shared, which allocates; the next message starts a
+                    // new one.
+                    self.sending = std::mem::take(&mut self.pending).freeze();
+                } else {
+                    self.splices.drain_into(&mut self.pending, &mut self.queued);
+                    continue;
                 }
-                // Taken whole, not split: a buffer split off becomes shared,
-                // which allocates; the next message starts a new one.
-                self.sending = std::mem::take(&mut self.pending).freeze();
             }
             ready!(self.stream.poll_send(cx, &mut self.sending))?;
         }
+    }
+
+    /// Bytes of the messages encoded and not handed to HTTP/2 yet.
+    fn buffered(&self) -> usize {
+        self.pending.len() + self.splices.len()
     }
 
     /// Sends the response headers with the context's initial metadata and
@@ -84,7 +100,14 @@ impl Outbound {
 
 impl SharedStream {
     pub(crate) fn new(stream: ServerStream) -> SharedStream {
-        let outbound = Outbound { stream, encoding: None, pending: BytesMut::new(), sending: Bytes::new() };
+        let outbound = Outbound {
+            stream,
+            encoding: None,
+            pending: BytesMut::new(),
+            splices: Splices::default(),
+            sending: Bytes::new(),
+            queued: VecDeque::new(),
+        };
         SharedStream(Arc::new(Mutex::new(outbound)))
     }
 
@@ -117,8 +140,9 @@ impl SharedStream {
                 loop {
                     let Some(Outgoing { message, compress }) = messages.next() else { break false };
                     let encoding = outbound.encoding.filter(|_| compress != Some(false));
-                    encode_frame_into(&message, max_len, encoding, &mut outbound.pending)?;
-                    if outbound.pending.len() >= COALESCE_BYTES {
+                    let Outbound { pending, splices, .. } = &mut *outbound;
+                    encode_frame_into(&message, max_len, encoding, pending, Some(splices))?;
+                    if outbound.buffered() >= COALESCE_BYTES {
                         break true;
                     }
                 }
@@ -150,7 +174,7 @@ impl SharedStream {
             status.metadata_mut().extend(trailing);
         }
         let outbound = &mut *self.lock();
-        if !outbound.sending.is_empty() {
+        if !outbound.sending.is_empty() || !outbound.queued.is_empty() {
             return Err(Status::cancelled("a response message was cut short"));
         }
         let stream = &mut outbound.stream;
