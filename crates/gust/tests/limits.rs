@@ -140,9 +140,9 @@ async fn a_stream_of_many_tiny_messages_reaches_an_h2_client() {
     assert_eq!(received, MESSAGES);
 }
 
-/// Streams back, for a request of sizes, one `bytes` message of each size,
-/// filled with its index: large ones go by reference (spliced), small ones
-/// are copied, and all must arrive whole and in order.
+/// `bytes` messages, large ones going out by reference (spliced) and small
+/// ones copied: `Get` streams, for a request of sizes, one message of each
+/// size filled with its index; `Echo` and `Unary` send back what they get.
 struct SizedBlobs;
 
 impl gust::server::Service for SizedBlobs {
@@ -150,9 +150,26 @@ impl gust::server::Service for SizedBlobs {
         "test.Blobs"
     }
 
-    fn call(&self, _method: &str, call: gust::server::ServerCall) -> gust::server::CallFuture {
-        call.server_streaming(serve_blobs)
+    fn call(&self, method: &str, call: gust::server::ServerCall) -> gust::server::CallFuture {
+        match method {
+            "Get" => call.server_streaming(serve_blobs),
+            "Echo" => call.bidi_streaming(echo_blobs),
+            _ => {
+                call.unary(|request: Request<bytes::Bytes>| async move { Ok::<_, gust::Status>(request.into_inner()) })
+            }
+        }
     }
+}
+
+async fn echo_blobs(
+    request: Request<gust::Streaming<bytes::Bytes>>,
+    mut sink: gust::ResponseSink<bytes::Bytes>,
+) -> Result<(), gust::Status> {
+    let mut blobs = request.into_inner();
+    while let Some(blob) = blobs.message().await? {
+        sink.send(blob).await?;
+    }
+    Ok(())
 }
 
 async fn serve_blobs(request: Request<Msg>, mut sink: gust::ResponseSink<bytes::Bytes>) -> Result<(), gust::Status> {
@@ -174,6 +191,25 @@ async fn large_bytes_fields_sent_by_reference_arrive_whole_and_in_order() {
     let request = Msg { payload: sizes.clone(), ..Msg::default() };
     let mut replies =
         server.channel().server_streaming::<Msg, bytes::Bytes>("/test.Blobs/Get", Request::new(request)).await.unwrap();
+    for (index, &kib) in sizes.iter().enumerate() {
+        let reply = replies.message().await.unwrap().expect("a reply is missing");
+        assert!(reply == blob(index, kib), "reply {index} differs");
+    }
+    assert!(replies.message().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn large_bytes_fields_sent_by_reference_by_the_client_arrive_whole() {
+    let server = serve(Server::builder().add_service(SizedBlobs), "127.0.0.1:0").await;
+    let channel = server.channel();
+    let large = blob(5, 255);
+    let reply = channel.unary::<bytes::Bytes, bytes::Bytes>("/test.Blobs/Unary", Request::new(large.clone())).await;
+    assert!(reply.unwrap().into_inner() == large, "the unary reply differs");
+
+    let sizes = [70, 0, 1, 64, 200];
+    let requests = stream::iter(sizes.iter().enumerate().map(|(index, &kib)| blob(index, kib)).collect::<Vec<_>>());
+    let mut replies =
+        channel.bidi_streaming::<_, bytes::Bytes>("/test.Blobs/Echo", Request::new(requests)).await.unwrap();
     for (index, &kib) in sizes.iter().enumerate() {
         let reply = replies.message().await.unwrap().expect("a reply is missing");
         assert!(reply == blob(index, kib), "reply {index} differs");

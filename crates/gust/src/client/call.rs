@@ -109,7 +109,7 @@ impl Channel {
         let compression = options.compression.filter(|_| !options.uncompressed_message);
         let frame = encode_frame(message, self.config().max_send_message_size, compression)?;
         let (head, mut send) = self.open(path, metadata, options, false).await?;
-        if let Err(status) = send.send(frame, true).await {
+        if let Err(status) = send.send_frame(frame, true).await {
             tracing::debug!(%status, "request not fully sent; the response tells why");
         }
         Ok(head)

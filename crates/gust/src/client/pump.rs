@@ -52,7 +52,7 @@ impl RequestPump {
                         return;
                     }
                 };
-                if let Err(status) = send.send(frame, false).await {
+                if let Err(status) = send.send_frame(frame, false).await {
                     // The stream is gone; the response side reports why.
                     tracing::debug!(%status, "request stream stopped");
                     return;

@@ -2,6 +2,8 @@
 //! length, then the message. DATA frame boundaries have nothing to do with
 //! message boundaries, so the decoder reassembles across chunks.
 
+use std::collections::VecDeque;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::{append_written, encode_message_of_len, Encoding, Message, Splices};
@@ -12,14 +14,29 @@ pub(crate) const HEADER_LEN: usize = 5;
 
 /// Encodes `message` with its prefix, compressed with `compression` if that
 /// is a real encoding; refuses messages over `max_len` (before compression).
+/// Its large `bytes` fields stay where they are (see [`Splices`]).
 pub(crate) fn encode_frame<M: Message>(
     message: &M,
     max_len: usize,
     compression: Option<Encoding>,
-) -> Result<Bytes, Status> {
+) -> Result<EncodedFrame, Status> {
     let mut buf = BytesMut::new();
-    encode_frame_into(message, max_len, compression, &mut buf, None)?;
-    Ok(buf.freeze())
+    let mut splices = Splices::default();
+    encode_frame_into(message, max_len, compression, &mut buf, Some(&mut splices))?;
+    let mut rest = VecDeque::new();
+    if splices.len() == 0 {
+        return Ok(EncodedFrame { first: buf.freeze(), rest });
+    }
+    splices.drain_into(&mut buf, &mut rest);
+    Ok(EncodedFrame { first: rest.pop_front().unwrap_or_default(), rest })
+}
+
+/// One encoded message with its prefix, in the pieces it goes out in: one,
+/// unless large fields were left where they are.
+#[derive(Debug)]
+pub(crate) struct EncodedFrame {
+    pub(crate) first: Bytes,
+    pub(crate) rest: VecDeque<Bytes>,
 }
 
 /// Appends `message` with its prefix to `buf`, as [`encode_frame`] encodes
@@ -253,6 +270,12 @@ fn prefix_fields(prefix: &[u8]) -> (u8, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The frame in one piece, as the peer reads it.
+    fn encode_frame<M: Message>(message: &M, max_len: usize, compression: Option<Encoding>) -> Result<Bytes, Status> {
+        let EncodedFrame { first, rest } = super::encode_frame(message, max_len, compression)?;
+        Ok(std::iter::once(first).chain(rest).flatten().collect())
+    }
 
     fn frames(decoder: &mut FrameDecoder) -> Vec<Frame> {
         std::iter::from_fn(|| decoder.next_frame().unwrap()).collect()

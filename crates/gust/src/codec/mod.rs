@@ -12,7 +12,7 @@ pub use compression::Encoding;
 pub(crate) use compression::ACCEPTED as ACCEPTED_ENCODINGS;
 pub(crate) use encode_buf::{append_written, encode_message_of_len};
 pub use encode_buf::{encode_message, EncodeBuf};
-pub(crate) use frame::{encode_frame, encode_frame_into, Frame, FrameDecoder};
+pub(crate) use frame::{encode_frame, encode_frame_into, EncodedFrame, Frame, FrameDecoder};
 pub use outgoing::{OutboundMessage, Outgoing};
 pub(crate) use splices::Splices;
 

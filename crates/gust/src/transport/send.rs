@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 use super::error::{status_from_h2, status_from_reset};
+use crate::codec::EncodedFrame;
 use crate::status::Status;
 
 /// Sending half of one stream.
@@ -56,6 +57,24 @@ impl SendBody {
     /// Sends all of `data`; with `end_of_stream` it ends the stream.
     pub(crate) async fn send(&mut self, mut data: Bytes, end_of_stream: bool) -> Result<(), Status> {
         std::future::poll_fn(|cx| self.poll_send(cx, &mut data, end_of_stream)).await
+    }
+
+    /// Sends an encoded message, piece by piece; with `end_of_stream` its
+    /// last piece ends the stream.
+    pub(crate) async fn send_frame(&mut self, frame: EncodedFrame, end_of_stream: bool) -> Result<(), Status> {
+        let EncodedFrame { first, mut rest } = frame;
+        if rest.is_empty() {
+            return self.send(first, end_of_stream).await;
+        }
+        let mut piece = first;
+        loop {
+            let next = rest.pop_front();
+            self.send(piece, end_of_stream && next.is_none()).await?;
+            match next {
+                Some(next) => piece = next,
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Ends the stream with trailers.
