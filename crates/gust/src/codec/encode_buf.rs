@@ -46,7 +46,9 @@ impl EncodeBuf<'_> {
 unsafe impl BufMut for EncodeBuf<'_> {
     #[inline]
     fn remaining_mut(&self) -> usize {
-        self.unwritten.len() - self.spliced
+        // Saturating: a message that writes past its announced length can
+        // write into the room a spliced field left; the send then fails.
+        self.unwritten.len().saturating_sub(self.spliced)
     }
 
     #[inline]

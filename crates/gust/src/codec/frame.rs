@@ -350,14 +350,14 @@ mod tests {
     #[test]
     fn large_bytes_fields_are_spliced_not_copied() {
         let small = Bytes::from_static(&[1; 10]);
-        let large = Bytes::from(vec![7; super::super::splices::SPLICE_MIN_LEN]);
+        let large = Bytes::from(vec![7; crate::codec::splices::SPLICE_MIN_LEN]);
         let mut buf = BytesMut::new();
         let mut splices = Splices::default();
         for message in [&small, &large, &small] {
             encode_frame_into(message, usize::MAX, None, &mut buf, Some(&mut splices)).unwrap();
         }
         assert_eq!(splices.len(), large.len(), "the large field was not spliced");
-        let mut chunks = std::collections::VecDeque::new();
+        let mut chunks = VecDeque::new();
         splices.drain_into(&mut buf, &mut chunks);
         assert!(chunks.iter().any(|chunk| chunk.as_ptr() == large.as_ptr()), "the large field was copied");
         let wire: Vec<u8> = chunks.iter().flat_map(|chunk| chunk.iter().copied()).collect();
