@@ -24,11 +24,8 @@ pub(crate) fn encode_frame<M: Message>(
     let mut splices = Splices::default();
     encode_frame_into(message, max_len, compression, &mut buf, Some(&mut splices))?;
     let mut rest = VecDeque::new();
-    if splices.len() == 0 {
-        return Ok(EncodedFrame { first: buf.freeze(), rest });
-    }
-    splices.drain_into(&mut buf, &mut rest);
-    Ok(EncodedFrame { first: rest.pop_front().unwrap_or_default(), rest })
+    let first = splices.drain(&mut buf, &mut rest);
+    Ok(EncodedFrame { first, rest })
 }
 
 /// One encoded message with its prefix, in the pieces it goes out in: one,
@@ -357,8 +354,8 @@ mod tests {
             encode_frame_into(message, usize::MAX, None, &mut buf, Some(&mut splices)).unwrap();
         }
         assert_eq!(splices.len(), large.len(), "the large field was not spliced");
-        let mut chunks = VecDeque::new();
-        splices.drain_into(&mut buf, &mut chunks);
+        let mut later = VecDeque::new();
+        let chunks: Vec<Bytes> = std::iter::once(splices.drain(&mut buf, &mut later)).chain(later).collect();
         assert!(chunks.iter().any(|chunk| chunk.as_ptr() == large.as_ptr()), "the large field was copied");
         let wire: Vec<u8> = chunks.iter().flat_map(|chunk| chunk.iter().copied()).collect();
         let expected: Vec<u8> =

@@ -50,23 +50,30 @@ impl Splices {
         }
     }
 
-    /// Appends `buffer`'s bytes with the referenced fields in their gaps to
-    /// `out`, in wire order, and empties both.
-    pub(crate) fn drain_into(&mut self, buffer: &mut BytesMut, out: &mut VecDeque<Bytes>) {
+    /// Empties `buffer` and the splices into the pieces that go out, in
+    /// wire order: the first is returned, the others (one per field, and
+    /// the buffer's bytes between them) are put in `later`, which must be
+    /// empty. Without fields the buffer is the one piece, taken whole: a
+    /// buffer split becomes shared, which allocates.
+    pub(crate) fn drain(&mut self, buffer: &mut BytesMut, later: &mut VecDeque<Bytes>) -> Bytes {
         let mut rest = std::mem::take(buffer).freeze();
+        if self.fields.is_empty() {
+            return rest;
+        }
         let mut cut = 0;
         for (offset, field) in self.fields.drain(..) {
             let before = rest.split_to(offset - cut);
             cut = offset;
             if !before.is_empty() {
-                out.push_back(before);
+                later.push_back(before);
             }
-            out.push_back(field);
+            later.push_back(field);
         }
         self.len = 0;
         if !rest.is_empty() {
-            out.push_back(rest);
+            later.push_back(rest);
         }
+        later.pop_front().unwrap_or_default()
     }
 }
 
@@ -82,9 +89,9 @@ mod tests {
         splices.push(5, Bytes::from_static(b"ZZ"));
         assert_eq!(splices.len(), 6);
         let mut buffer = BytesMut::from(&b"abcdefg"[..]);
-        let mut out = VecDeque::new();
-        splices.drain_into(&mut buffer, &mut out);
-        let wire: Vec<u8> = out.iter().flat_map(|chunk| chunk.iter().copied()).collect();
+        let mut later = VecDeque::new();
+        let first = splices.drain(&mut buffer, &mut later);
+        let wire: Vec<u8> = std::iter::once(first).chain(later).flatten().collect();
         assert_eq!(wire, b"abXXYYcdeZZfg");
         assert!(buffer.is_empty());
         assert_eq!(splices.len(), 0);
@@ -98,8 +105,8 @@ mod tests {
         splices.push(1, Bytes::from_static(b"dropped"));
         splices.truncate(mark);
         assert_eq!(splices.len(), 4);
-        let mut out = VecDeque::new();
-        splices.drain_into(&mut BytesMut::from(&b"ab"[..]), &mut out);
-        assert_eq!(out, [Bytes::from_static(b"kept"), Bytes::from_static(b"ab")]);
+        let mut later = VecDeque::new();
+        assert_eq!(splices.drain(&mut BytesMut::from(&b"ab"[..]), &mut later), Bytes::from_static(b"kept"));
+        assert_eq!(later, [Bytes::from_static(b"ab")]);
     }
 }

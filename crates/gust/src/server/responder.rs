@@ -59,14 +59,9 @@ impl Outbound {
                     self.sending = next;
                 } else if self.pending.is_empty() {
                     return Poll::Ready(Ok(()));
-                } else if self.splices.len() == 0 {
-                    // Taken whole, not split: a buffer split off becomes
-                    // shared, which allocates; the next message starts a
-                    // new one.
-                    self.sending = std::mem::take(&mut self.pending).freeze();
                 } else {
-                    self.splices.drain_into(&mut self.pending, &mut self.queued);
-                    continue;
+                    // The next message starts a new buffer.
+                    self.sending = self.splices.drain(&mut self.pending, &mut self.queued);
                 }
             }
             ready!(self.stream.poll_send(cx, &mut self.sending))?;

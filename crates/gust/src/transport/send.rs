@@ -62,19 +62,17 @@ impl SendBody {
     /// Sends an encoded message, piece by piece; with `end_of_stream` its
     /// last piece ends the stream.
     pub(crate) async fn send_frame(&mut self, frame: EncodedFrame, end_of_stream: bool) -> Result<(), Status> {
-        let EncodedFrame { first, mut rest } = frame;
+        let EncodedFrame { first, rest } = frame;
+        // Most frames are one piece; this path keeps the loop's state out
+        // of a unary call's future.
         if rest.is_empty() {
             return self.send(first, end_of_stream).await;
         }
-        let mut piece = first;
-        loop {
-            let next = rest.pop_front();
-            self.send(piece, end_of_stream && next.is_none()).await?;
-            match next {
-                Some(next) => piece = next,
-                None => return Ok(()),
-            }
+        let last = rest.len();
+        for (index, piece) in std::iter::once(first).chain(rest).enumerate() {
+            self.send(piece, end_of_stream && index == last).await?;
         }
+        Ok(())
     }
 
     /// Ends the stream with trailers.
