@@ -188,31 +188,24 @@ impl Metadata {
     /// Metadata from received headers: keeps all but the reserved ones. Most
     /// calls carry no custom metadata, and then nothing is allocated.
     pub(crate) fn from_headers(headers: HeaderMap) -> Metadata {
-        Metadata::from_headers_with(headers, |_, _| {})
+        Metadata::from_headers_with(&headers, |_, _| {})
     }
 
     /// [`Metadata::from_headers`], handing each reserved entry to
     /// `reserved`: a server reads the protocol's headers in the same pass
-    /// instead of looking each one up.
-    pub(crate) fn from_headers_with(
-        headers: HeaderMap,
-        mut reserved: impl FnMut(&HeaderName, HeaderValue),
+    /// instead of looking each one up. The headers are read in place, not
+    /// taken apart: most entries are reserved, and the kept ones cost a
+    /// reference count each.
+    pub(crate) fn from_headers_with<'a>(
+        headers: &'a HeaderMap,
+        mut reserved: impl FnMut(&'a HeaderName, &'a HeaderValue),
     ) -> Metadata {
         let mut kept = HeaderMap::new();
-        // `into_iter` names each key once, before its first value; `None`
-        // stands for the key of the value before.
-        let mut current: Option<(HeaderName, bool)> = None;
         for (name, value) in headers {
-            if let Some(name) = name {
-                let is_reserved = is_reserved(name.as_str());
-                current = Some((name, is_reserved));
-            }
-            match &current {
-                Some((name, true)) => reserved(name, value),
-                Some((name, false)) => {
-                    kept.append(name.clone(), value);
-                }
-                None => {}
+            if is_reserved(name.as_str()) {
+                reserved(name, value);
+            } else {
+                kept.append(name.clone(), value.clone());
             }
         }
         Metadata { headers: kept }

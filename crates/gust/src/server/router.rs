@@ -51,8 +51,8 @@ impl Router {
             let message = format!("gRPC requires POST, got {}", head.method);
             return reject_http(&mut stream, StatusCode::METHOD_NOT_ALLOWED, &message);
         }
-        let (mut headers, metadata) = ProtocolHeaders::read(head.headers);
-        let content_type = headers.content_type.as_ref().map(HeaderValue::as_bytes);
+        let (headers, metadata) = ProtocolHeaders::read(&head.headers);
+        let content_type = headers.content_type.map(HeaderValue::as_bytes);
         if !content_type.is_some_and(protocol::is_grpc_content_type) {
             let message = format!("content-type {content_type:?} is not application/grpc");
             return reject_http(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
@@ -90,7 +90,7 @@ impl Router {
         };
         Some(RoutedCall {
             service: service.clone(),
-            accept_encoding: headers.accept_encoding.take(),
+            accept_encoding: headers.accept_encoding.cloned(),
             metadata,
             extensions: Extensions::new(),
             path,
@@ -122,20 +122,21 @@ impl Router {
     }
 }
 
-/// The reserved request headers a server reads (the first value of each).
+/// The reserved request headers a server reads (the first value of each),
+/// borrowed from the request's headers.
 #[derive(Default)]
-struct ProtocolHeaders {
-    content_type: Option<HeaderValue>,
-    timeout: Option<HeaderValue>,
-    encoding: Option<HeaderValue>,
-    accept_encoding: Option<HeaderValue>,
+struct ProtocolHeaders<'a> {
+    content_type: Option<&'a HeaderValue>,
+    timeout: Option<&'a HeaderValue>,
+    encoding: Option<&'a HeaderValue>,
+    accept_encoding: Option<&'a HeaderValue>,
 }
 
-impl ProtocolHeaders {
+impl<'a> ProtocolHeaders<'a> {
     /// Picks them out of the request headers in the pass that keeps the
     /// others as the call's metadata: one walk over the headers rather than
     /// a hashed lookup for each.
-    fn read(headers: http::HeaderMap) -> (ProtocolHeaders, Metadata) {
+    fn read(headers: &'a http::HeaderMap) -> (ProtocolHeaders<'a>, Metadata) {
         let mut read = ProtocolHeaders::default();
         let metadata = Metadata::from_headers_with(headers, |name, value| {
             let slot = if name == protocol::CONTENT_TYPE {
