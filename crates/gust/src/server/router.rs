@@ -82,18 +82,20 @@ impl Router {
         let Some(path) = head.uri.path_and_query().cloned() else {
             return reject(&mut stream, Status::unimplemented("request without a method path"));
         };
-        let Some((service_name, _)) = split_path(path.path()) else {
+        let Some((service_name, method)) = split_path(path.path()) else {
             return reject(&mut stream, Status::unimplemented(format!("malformed method path {:?}", path.path())));
         };
         let Some(service) = self.services.get(service_name) else {
             return reject(&mut stream, Status::unimplemented(format!("unknown service {service_name}")));
         };
+        let method_at = path.path().len() - method.len();
         Some(RoutedCall {
             service: service.clone(),
             accept_encoding: headers.accept_encoding.cloned(),
             metadata,
             extensions: Extensions::new(),
             path,
+            method_at,
             peer,
             body,
             stream,
@@ -162,6 +164,9 @@ pub(crate) struct RoutedCall {
     service: Arc<dyn Service>,
     /// `/package.Service/Method`.
     path: PathAndQuery,
+    /// Where the method name starts in `path`: found while routing, not
+    /// searched for again.
+    method_at: usize,
     metadata: Metadata,
     extensions: Extensions,
     peer: Peer,
@@ -178,13 +183,24 @@ impl RoutedCall {
     /// The future that serves the call: its service's handler, driven to
     /// the end.
     pub(crate) fn start(self, config: Arc<ServerConfig>, connection_cancellation: &CancellationToken) -> CallFuture {
-        let RoutedCall { service, path, metadata, extensions, peer, body, stream, encoding, accept_encoding, deadline } =
-            self;
+        let RoutedCall {
+            service,
+            path,
+            method_at,
+            metadata,
+            extensions,
+            peer,
+            body,
+            stream,
+            encoding,
+            accept_encoding,
+            deadline,
+        } = self;
         let context = CallContext::new(deadline, accept_encoding, peer, extensions);
         // A second handle on the path's bytes lends the method name while
         // the call owns the path.
         let lent = path.clone();
-        let method = split_path(lent.path()).map_or("", |(_, method)| method);
+        let method = &lent.path()[method_at..];
         let call = ServerCall {
             path,
             metadata,
