@@ -167,9 +167,12 @@ impl CallContext {
         accepted
     }
 
-    /// The encoding of response messages.
-    pub(crate) fn response_encoding(&self) -> Option<Encoding> {
-        self.response()?.compression
+    /// What the response headers carry besides the protocol's own: the
+    /// encoding of the response messages, and the initial metadata (taken).
+    pub(crate) fn take_response_head(&self) -> (Option<Encoding>, Metadata) {
+        self.response()
+            .map(|mut response| (response.compression, std::mem::take(&mut response.initial)))
+            .unwrap_or_default()
     }
 
     pub(crate) fn take_initial_metadata(&self) -> Metadata {
