@@ -112,6 +112,11 @@ median() {
         if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# ratio A B: A / B to two decimals ("n/a" if either is missing).
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
 # spread KEY: every measurement of KEY, sorted, and how many runs failed.
 spread() {
     local failed=0
@@ -192,14 +197,17 @@ order() {
 
 scenario_a() {
     local round server out
+    local -A rps
     for round in $(seq "$ROUNDS"); do
+        rps=()
         for server in $(order "$round"); do
             log "(a) round $round: $server"
             start_server "$server"
             out=$WORK/a-$server-$round.txt
             if h2load_run "$out" -c 50 -m 20 -t 1 -D "$DURATION" --warm-up-time "$WARMUP" \
                 -d "$WORK/body-100" "$(url "$server" /bench.Echo/Unary)"; then
-                record "a_$server" "$(h2load_rps "$out")"
+                rps[$server]=$(h2load_rps "$out")
+                record "a_$server" "${rps[$server]}"
             else
                 record "a_$server.failed" 1
             fi
@@ -214,6 +222,10 @@ scenario_a() {
             fi
             stop_server
         done
+        # The servers of one round ran back to back, on the machine as it
+        # was then: their ratio leaves out most of the drift between rounds.
+        if [[ -n ${rps[gust]:-} && -n ${rps[tonic]:-} ]]; then record a_round_tonic "$(ratio "${rps[gust]}" "${rps[tonic]}")"; fi
+        if [[ -n ${rps[gust]:-} && -n ${rps[h2]:-} ]]; then record a_round_limit "$(ratio "${rps[gust]}" "${rps[h2]}")"; fi
     done
 }
 
@@ -335,11 +347,6 @@ ELAPSED=$(($(date +%s) - STARTED))
 
 # --- report ----------------------------------------------------------------
 
-# ratio A B: A / B to two decimals ("n/a" if either is missing).
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'
-}
-
 # verdict VALUE OP TARGET: "met" or "not met" for VALUE OP TARGET.
 verdict() {
     awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
@@ -417,6 +424,9 @@ mkdir -p "$(dirname "$REPORT")"
         echo "| server | req/s (median) | every run |"
         echo "| --- | --- | --- |"
         for s in gust tonic h2; do echo "| $s | $(median "a_$s") | $(spread "a_$s") |"; done
+        echo
+        echo "Within each round (the three servers back to back): gust/tonic $(spread a_round_tonic) (median $(median a_round_tonic));"
+        echo "gust/limit $(spread a_round_limit) (median $(median a_round_limit))."
         echo
         g=$(median a_gust) b=$(median a_gustbench)
         echo "\`gust bench --connections 50 --concurrency 1000 --cpus 1\` on the gust server: $b req/s ($(spread a_gustbench));"
