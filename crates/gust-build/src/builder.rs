@@ -106,17 +106,9 @@ impl Builder {
     /// `protos` are paths to the files, under one of the include directories,
     /// or names relative to one of them. Nothing is written if any file has
     /// an error; the error reads `file:line:column: message`.
-    pub fn compile(
-        &self,
-        protos: &[impl AsRef<Path>],
-        includes: &[impl AsRef<Path>],
-    ) -> Result<(), Error> {
-        let search_path: Vec<&Path> = self
-            .includes
-            .iter()
-            .map(PathBuf::as_path)
-            .chain(includes.iter().map(AsRef::as_ref))
-            .collect();
+    pub fn compile(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<(), Error> {
+        let search_path: Vec<&Path> =
+            self.includes.iter().map(PathBuf::as_path).chain(includes.iter().map(AsRef::as_ref)).collect();
         for proto in protos {
             let proto = proto.as_ref();
             if !proto.is_file() && !search_path.iter().any(|dir| dir.join(proto).is_file()) {
@@ -136,9 +128,7 @@ impl Builder {
 
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
-            None => env::var_os("OUT_DIR")
-                .map(PathBuf::from)
-                .ok_or_else(Error::no_out_dir)?,
+            None => env::var_os("OUT_DIR").map(PathBuf::from).ok_or_else(Error::no_out_dir)?,
         };
         fs::create_dir_all(&out_dir).map_err(|error| Error::io(&out_dir, error))?;
 
@@ -153,14 +143,11 @@ impl Builder {
             client: self.build_client,
             descriptor_sets: descriptors::per_package(&files),
         }));
-        config
-            .compile_fds(files)
-            .map_err(|error| Error::io(&out_dir, error))?;
+        config.compile_fds(files).map_err(|error| Error::io(&out_dir, error))?;
 
         if let Some(path) = &self.file_descriptor_set_path {
             let path = out_dir.join(path);
-            fs::write(&path, compiler.encode_file_descriptor_set())
-                .map_err(|error| Error::io(path, error))?;
+            fs::write(&path, compiler.encode_file_descriptor_set()).map_err(|error| Error::io(path, error))?;
         }
 
         if self.emit_rerun_if_changed {

@@ -24,12 +24,7 @@ pub(crate) fn client_method_names(files: &FileDescriptorSet) -> Result<(), Error
                 if client::RESERVED_METHOD_NAMES.contains(&rust_name.as_str()) {
                     let at = location(
                         file,
-                        &[
-                            FILE_SERVICE_FIELD,
-                            service_index as i32,
-                            SERVICE_METHOD_FIELD,
-                            method_index as i32,
-                        ],
+                        &[FILE_SERVICE_FIELD, service_index as i32, SERVICE_METHOD_FIELD, method_index as i32],
                     );
                     return Err(Error::unsupported(format!(
                         "{at}: rpc `{rpc}` would generate the client method `{rust_name}`, \
@@ -70,14 +65,8 @@ mod tests {
             service: vec![ServiceDescriptorProto {
                 name: Some("Svc".to_owned()),
                 method: vec![
-                    MethodDescriptorProto {
-                        name: Some("Fine".to_owned()),
-                        ..Default::default()
-                    },
-                    MethodDescriptorProto {
-                        name: Some(name.to_owned()),
-                        ..Default::default()
-                    },
+                    MethodDescriptorProto { name: Some("Fine".to_owned()), ..Default::default() },
+                    MethodDescriptorProto { name: Some(name.to_owned()), ..Default::default() },
                 ],
                 ..Default::default()
             }],
@@ -94,18 +83,14 @@ mod tests {
 
     #[test]
     fn ordinary_names_pass() {
-        let files = FileDescriptorSet {
-            file: vec![file_with_rpc("Connection")],
-        };
+        let files = FileDescriptorSet { file: vec![file_with_rpc("Connection")] };
         assert!(client_method_names(&files).is_ok());
     }
 
     #[test]
     fn constructor_names_are_rejected_with_their_location() {
         for name in ["Connect", "new", "CLONE"] {
-            let files = FileDescriptorSet {
-                file: vec![file_with_rpc(name)],
-            };
+            let files = FileDescriptorSet { file: vec![file_with_rpc(name)] };
             let error = client_method_names(&files).unwrap_err().to_string();
             assert!(error.starts_with("svc.proto:5:3: rpc `"), "{error}");
         }

@@ -57,15 +57,9 @@ fn client_method(service: &Service, method: &Method, buf: &mut String) {
     let kind = Kind::of(method);
     let (input, output) = (&method.input_type, &method.output_type);
     let (param, request) = if kind.streams_requests() {
-        (
-            format!("requests: impl ::gust::IntoStreamingRequest<Message = {input}>"),
-            "requests.into_streaming_request()",
-        )
+        (format!("requests: impl ::gust::IntoStreamingRequest<Message = {input}>"), "requests.into_streaming_request()")
     } else {
-        (
-            format!("request: impl ::gust::IntoRequest<{input}>"),
-            "request.into_request()",
-        )
+        (format!("request: impl ::gust::IntoRequest<{input}>"), "request.into_request()")
     };
     let response = if kind.streams_responses() {
         format!("::gust::Streaming<{output}>")
@@ -98,13 +92,9 @@ mod tests {
     #[test]
     fn client_has_constructors() {
         let code = generated(&fibonacci());
-        assert!(code.contains(
-            "#[derive(Clone, Debug)]\npub struct FibonacciClient {\nchannel: ::gust::Channel,\n}"
-        ));
+        assert!(code.contains("#[derive(Clone, Debug)]\npub struct FibonacciClient {\nchannel: ::gust::Channel,\n}"));
         assert!(code.contains("pub fn new(channel: ::gust::Channel) -> Self {"));
-        assert!(code.contains(
-            "pub async fn connect(uri: &str) -> ::core::result::Result<Self, ::gust::Error> {"
-        ));
+        assert!(code.contains("pub async fn connect(uri: &str) -> ::core::result::Result<Self, ::gust::Error> {"));
         assert!(!code.contains("allow(dead_code)"));
     }
 
@@ -139,18 +129,13 @@ mod tests {
         service.comments.leading = vec![" Computes Fibonacci numbers.".to_owned()];
         service.methods[1].comments.trailing = vec![" Streams the sequence.".to_owned()];
         let code = generated(&service);
-        assert!(code.starts_with(
-            "/// Computes Fibonacci numbers.\n///\n/// Client for `fibonacci.Fibonacci`."
-        ));
+        assert!(code.starts_with("/// Computes Fibonacci numbers.\n///\n/// Client for `fibonacci.Fibonacci`."));
         assert!(code.contains("    /// Streams the sequence.\npub async fn get_sequence("));
     }
 
     #[test]
     fn service_without_rpcs_allows_the_unread_channel() {
-        let service = Service {
-            methods: Vec::new(),
-            ..fibonacci()
-        };
+        let service = Service { methods: Vec::new(), ..fibonacci() };
         assert!(generated(&service).contains("#[allow(dead_code)]\n#[derive(Clone, Debug)]"));
     }
 }

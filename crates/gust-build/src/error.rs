@@ -38,38 +38,25 @@ enum Kind {
 
 impl Error {
     pub(crate) fn not_found(path: impl Into<PathBuf>) -> Error {
-        Error {
-            kind: Kind::NotFound(path.into()),
-        }
+        Error { kind: Kind::NotFound(path.into()) }
     }
 
     pub(crate) fn unsupported(message: String) -> Error {
-        Error {
-            kind: Kind::Unsupported(message),
-        }
+        Error { kind: Kind::Unsupported(message) }
     }
 
     pub(crate) fn no_out_dir() -> Error {
-        Error {
-            kind: Kind::NoOutDir,
-        }
+        Error { kind: Kind::NoOutDir }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
-        Error {
-            kind: Kind::Io {
-                path: path.into(),
-                source,
-            },
-        }
+        Error { kind: Kind::Io { path: path.into(), source } }
     }
 }
 
 impl From<protox::Error> for Error {
     fn from(error: protox::Error) -> Error {
-        Error {
-            kind: Kind::Proto(error),
-        }
+        Error { kind: Kind::Proto(error) }
     }
 }
 

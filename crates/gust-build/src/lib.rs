@@ -80,9 +80,6 @@ pub fn configure() -> Builder {
 /// ```no_run
 /// gust_build::compile_protos(&["proto/helloworld.proto"], &["proto"]).unwrap();
 /// ```
-pub fn compile_protos(
-    protos: &[impl AsRef<Path>],
-    includes: &[impl AsRef<Path>],
-) -> Result<(), Error> {
+pub fn compile_protos(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<(), Error> {
     configure().compile(protos, includes)
 }

@@ -82,10 +82,7 @@ pub(crate) fn wire_path(service: &Service, method: &Method) -> String {
 pub(crate) fn server_params(method: &Method) -> (String, &'static str) {
     let kind = Kind::of(method);
     let request = if kind.streams_requests() {
-        format!(
-            "requests: ::gust::Request<::gust::Streaming<{}>>",
-            method.input_type
-        )
+        format!("requests: ::gust::Request<::gust::Streaming<{}>>", method.input_type)
     } else {
         format!("request: ::gust::Request<{}>", method.input_type)
     };
@@ -109,11 +106,7 @@ pub(crate) mod tests {
     use prost_build::Comments;
 
     /// A method as prost-build would describe it, for the generators' tests.
-    pub(crate) fn method(
-        proto_name: &str,
-        client_streaming: bool,
-        server_streaming: bool,
-    ) -> Method {
+    pub(crate) fn method(proto_name: &str, client_streaming: bool, server_streaming: bool) -> Method {
         Method {
             name: heck::ToSnakeCase::to_snake_case(proto_name),
             proto_name: proto_name.to_owned(),
@@ -148,55 +141,32 @@ pub(crate) mod tests {
     #[test]
     fn kinds_follow_the_stream_keywords() {
         let kinds: Vec<Kind> = fibonacci().methods.iter().map(Kind::of).collect();
-        assert_eq!(
-            kinds,
-            [
-                Kind::Unary,
-                Kind::ServerStreaming,
-                Kind::ClientStreaming,
-                Kind::BidiStreaming
-            ]
-        );
+        assert_eq!(kinds, [Kind::Unary, Kind::ServerStreaming, Kind::ClientStreaming, Kind::BidiStreaming]);
     }
 
     #[test]
     fn wire_path_uses_proto_names() {
         let service = fibonacci();
-        assert_eq!(
-            wire_path(&service, &service.methods[0]),
-            "/fibonacci.Fibonacci/AtIndex"
-        );
+        assert_eq!(wire_path(&service, &service.methods[0]), "/fibonacci.Fibonacci/AtIndex");
     }
 
     #[test]
     fn wire_path_without_package_has_no_leading_dot() {
-        let service = Service {
-            package: String::new(),
-            ..fibonacci()
-        };
+        let service = Service { package: String::new(), ..fibonacci() };
         assert_eq!(qualified_name(&service), "Fibonacci");
-        assert_eq!(
-            wire_path(&service, &service.methods[1]),
-            "/Fibonacci/GetSequence"
-        );
+        assert_eq!(wire_path(&service, &service.methods[1]), "/Fibonacci/GetSequence");
     }
 
     #[test]
     fn nested_packages_are_dotted() {
-        let service = Service {
-            package: "foo.bar.v1".to_owned(),
-            ..fibonacci()
-        };
+        let service = Service { package: "foo.bar.v1".to_owned(), ..fibonacci() };
         assert_eq!(qualified_name(&service), "foo.bar.v1.Fibonacci");
     }
 
     #[test]
     fn handler_params_follow_the_kind() {
         let params: Vec<_> = fibonacci().methods.iter().map(server_params).collect();
-        assert_eq!(
-            params[0],
-            ("request: ::gust::Request<Number>".to_owned(), "request")
-        );
+        assert_eq!(params[0], ("request: ::gust::Request<Number>".to_owned(), "request"));
         assert_eq!(
             params[1],
             (
@@ -206,13 +176,7 @@ pub(crate) mod tests {
                 "request, responses"
             )
         );
-        assert_eq!(
-            params[2],
-            (
-                "requests: ::gust::Request<::gust::Streaming<Number>>".to_owned(),
-                "requests"
-            )
-        );
+        assert_eq!(params[2], ("requests: ::gust::Request<::gust::Streaming<Number>>".to_owned(), "requests"));
         assert_eq!(
             params[3],
             (

@@ -42,11 +42,7 @@ fn trait_(service: &Service, buf: &mut String) {
 /// responses go into a `ResponseSink` and the method itself returns `()`.
 fn trait_method(method: &Method, buf: &mut String) {
     let (params, _) = rpc::server_params(method);
-    let output = if Kind::of(method).streams_responses() {
-        "()"
-    } else {
-        method.output_type.as_str()
-    };
+    let output = if Kind::of(method).streams_responses() { "()" } else { method.output_type.as_str() };
     method.comments.append_with_indent(1, buf);
     buf.push_str(&format!(
         "fn {name}(&self, {params}) -> impl ::core::future::Future<Output = \
@@ -142,9 +138,7 @@ mod tests {
     #[test]
     fn trait_has_one_method_per_kind() {
         let code = generated(&fibonacci());
-        assert!(code.contains(
-            "pub trait Fibonacci: ::core::marker::Send + ::core::marker::Sync + 'static {"
-        ));
+        assert!(code.contains("pub trait Fibonacci: ::core::marker::Send + ::core::marker::Sync + 'static {"));
         assert!(code.contains(
             "fn at_index(&self, request: ::gust::Request<Number>) -> impl ::core::future::Future<Output = \
              ::core::result::Result<super::other::Reply, ::gust::Status>> + ::core::marker::Send;"
@@ -168,9 +162,7 @@ mod tests {
     #[test]
     fn service_dispatches_proto_method_names() {
         let code = generated(&fibonacci());
-        assert!(
-            code.contains("impl<T: Fibonacci> ::gust::server::Service for FibonacciServer<T> {")
-        );
+        assert!(code.contains("impl<T: Fibonacci> ::gust::server::Service for FibonacciServer<T> {"));
         assert!(code.contains("\"fibonacci.Fibonacci\""));
         assert!(code.contains(
             "\"AtIndex\" => {\nlet inner = ::std::sync::Arc::clone(&self.inner);\n\
@@ -203,10 +195,7 @@ mod tests {
 
     #[test]
     fn service_without_rpcs_answers_unimplemented() {
-        let service = Service {
-            methods: Vec::new(),
-            ..fibonacci()
-        };
+        let service = Service { methods: Vec::new(), ..fibonacci() };
         let code = generated(&service);
         assert!(code.contains("'static {\n}"));
         assert!(code.contains("_method: &str"));

@@ -79,9 +79,7 @@ impl Project {
     }
 
     fn builder(&self) -> gust_build::Builder {
-        gust_build::configure()
-            .out_dir(self.out())
-            .emit_rerun_if_changed(false)
+        gust_build::configure().out_dir(self.out()).emit_rerun_if_changed(false)
     }
 
     fn compile(&self, builder: gust_build::Builder, name: &str) -> Result<(), gust_build::Error> {
@@ -105,10 +103,8 @@ fn assert_contains(code: &str, needle: &str) {
 fn generates_one_file_per_package() {
     let project = shop();
     project.compile(project.builder(), "shop.proto").unwrap();
-    let mut names: Vec<_> = fs::read_dir(project.out())
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut names: Vec<_> =
+        fs::read_dir(project.out()).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     // Well-known types map to prost-types and get no file of their own.
     assert_eq!(names, ["common.rs", "shop.v1.rs"]);
@@ -199,37 +195,27 @@ fn comments_become_doc_comments() {
     let project = shop();
     project.compile(project.builder(), "shop.proto").unwrap();
     let code = project.generated("shop.v1.rs");
+    assert_contains(&code, "/// Takes orders.\n/// Second line of the service comment.\n///\n/// Implement this trait");
     assert_contains(
         &code,
-        "/// Takes orders.\n/// Second line of the service comment.\n///\n/// Implement this trait",
+        "/// Takes orders.\n/// Second line of the service comment.\n///\n/// Client for `shop.v1.Orders`.",
     );
-    assert_contains(&code, "/// Takes orders.\n/// Second line of the service comment.\n///\n/// Client for `shop.v1.Orders`.");
     assert_contains(&code, "    /// Places one order.\n    fn place_order(");
-    assert_contains(
-        &code,
-        "    /// Places one order.\n    pub async fn place_order(",
-    );
-    assert_contains(
-        &code,
-        "    /// Streams every new order.\n    fn watch_orders(",
-    );
+    assert_contains(&code, "    /// Places one order.\n    pub async fn place_order(");
+    assert_contains(&code, "    /// Streams every new order.\n    fn watch_orders(");
     assert_contains(&code, "/// Where an order is in its life.");
 }
 
 #[test]
 fn server_or_client_can_be_left_out() {
     let project = shop();
-    project
-        .compile(project.builder().build_client(false), "shop.proto")
-        .unwrap();
+    project.compile(project.builder().build_client(false), "shop.proto").unwrap();
     let code = project.generated("shop.v1.rs");
     assert_contains(&code, "pub struct OrdersServer<T>");
     assert!(!code.contains("OrdersClient"));
 
     let project = shop();
-    project
-        .compile(project.builder().build_server(false), "shop.proto")
-        .unwrap();
+    project.compile(project.builder().build_server(false), "shop.proto").unwrap();
     let code = project.generated("shop.v1.rs");
     assert_contains(&code, "pub struct OrdersClient");
     assert!(!code.contains("pub trait Orders"));
@@ -258,18 +244,13 @@ fn empty_package_goes_to_underscore_file() {
 #[test]
 fn descriptor_set_is_written_relative_to_out_dir() {
     let project = shop();
-    let builder = project
-        .builder()
-        .file_descriptor_set_path("shop_descriptor.bin");
+    let builder = project.builder().file_descriptor_set_path("shop_descriptor.bin");
     project.compile(builder, "shop.proto").unwrap();
     let bytes = fs::read(project.out().join("shop_descriptor.bin")).unwrap();
     let set = prost_types::FileDescriptorSet::decode(bytes.as_slice()).unwrap();
     let names: Vec<&str> = set.file.iter().map(|file| file.name()).collect();
     assert!(names.contains(&"shop.proto"), "{names:?}");
-    assert!(
-        names.contains(&"google/protobuf/timestamp.proto"),
-        "{names:?}"
-    );
+    assert!(names.contains(&"google/protobuf/timestamp.proto"), "{names:?}");
 }
 
 #[test]
@@ -283,10 +264,7 @@ fn packages_with_services_embed_their_descriptors() {
 
 #[test]
 fn syntax_error_reports_file_line_and_column() {
-    let project = Project::new(&[(
-        "bad.proto",
-        "syntax = \"proto3\";\n\nmessage A {\n  int32 x = ;\n}\n",
-    )]);
+    let project = Project::new(&[("bad.proto", "syntax = \"proto3\";\n\nmessage A {\n  int32 x = ;\n}\n")]);
     let error = project.compile(project.builder(), "bad.proto").unwrap_err();
     let message = error.to_string();
     assert!(message.starts_with("bad.proto:4:13: "), "{message}");
@@ -296,13 +274,8 @@ fn syntax_error_reports_file_line_and_column() {
 
 #[test]
 fn undefined_type_reports_file_line_and_column() {
-    let project = Project::new(&[(
-        "undefined.proto",
-        "syntax = \"proto3\";\nmessage A {\n  Missing x = 1;\n}\n",
-    )]);
-    let error = project
-        .compile(project.builder(), "undefined.proto")
-        .unwrap_err();
+    let project = Project::new(&[("undefined.proto", "syntax = \"proto3\";\nmessage A {\n  Missing x = 1;\n}\n")]);
+    let error = project.compile(project.builder(), "undefined.proto").unwrap_err();
     let message = error.to_string();
     assert!(message.starts_with("undefined.proto:3:3: "), "{message}");
     assert!(message.contains("Missing"), "{message}");
@@ -310,13 +283,8 @@ fn undefined_type_reports_file_line_and_column() {
 
 #[test]
 fn missing_import_is_reported_at_the_import() {
-    let project = Project::new(&[(
-        "imports.proto",
-        "syntax = \"proto3\";\nimport \"absent.proto\";\n",
-    )]);
-    let error = project
-        .compile(project.builder(), "imports.proto")
-        .unwrap_err();
+    let project = Project::new(&[("imports.proto", "syntax = \"proto3\";\nimport \"absent.proto\";\n")]);
+    let error = project.compile(project.builder(), "imports.proto").unwrap_err();
     let message = error.to_string();
     assert!(message.starts_with("imports.proto:2:1: "), "{message}");
     assert!(message.contains("absent.proto"), "{message}");
@@ -325,33 +293,22 @@ fn missing_import_is_reported_at_the_import() {
 #[test]
 fn missing_file_is_reported_as_missing() {
     let project = shop();
-    let error = project
-        .compile(project.builder(), "nowhere.proto")
-        .unwrap_err();
+    let error = project.compile(project.builder(), "nowhere.proto").unwrap_err();
     let message = error.to_string();
-    assert!(
-        message.ends_with("nowhere.proto: file not found"),
-        "{message}"
-    );
+    assert!(message.ends_with("nowhere.proto: file not found"), "{message}");
 }
 
 #[test]
 fn rpc_clashing_with_client_constructor_is_rejected() {
-    let proto =
-        "syntax = \"proto3\";\nmessage M {}\nservice Net {\n  rpc Connect(M) returns (M);\n}\n";
+    let proto = "syntax = \"proto3\";\nmessage M {}\nservice Net {\n  rpc Connect(M) returns (M);\n}\n";
     let project = Project::new(&[("net.proto", proto)]);
     let error = project.compile(project.builder(), "net.proto").unwrap_err();
     let message = error.to_string();
-    assert!(
-        message.starts_with("net.proto:4:3: rpc `Connect`"),
-        "{message}"
-    );
+    assert!(message.starts_with("net.proto:4:3: rpc `Connect`"), "{message}");
     assert!(!project.out().exists());
 
     // Without a client there is nothing to clash with.
-    project
-        .compile(project.builder().build_client(false), "net.proto")
-        .unwrap();
+    project.compile(project.builder().build_client(false), "net.proto").unwrap();
     assert_contains(&project.generated("_.rs"), "fn connect(");
 }
 
@@ -359,10 +316,6 @@ fn rpc_clashing_with_client_constructor_is_rejected() {
 fn protos_can_be_named_relative_to_an_include() {
     let project = shop();
     let include = project.dir.path().join("proto");
-    project
-        .builder()
-        .include(&include)
-        .compile(&[Path::new("shop.proto")], &[] as &[&Path])
-        .unwrap();
+    project.builder().include(&include).compile(&[Path::new("shop.proto")], &[] as &[&Path]).unwrap();
     assert_contains(&project.generated("shop.v1.rs"), "pub trait Orders");
 }

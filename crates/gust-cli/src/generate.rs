@@ -55,11 +55,7 @@ pub fn run(target: Target) -> anyhow::Result<()> {
 }
 
 fn rust(args: RustArgs) -> anyhow::Result<()> {
-    let includes = if args.includes.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.includes
-    };
+    let includes = if args.includes.is_empty() { vec![PathBuf::from(".")] } else { args.includes };
     gust_build::configure()
         .out_dir(args.out)
         .build_server(!args.no_server)

@@ -54,16 +54,7 @@ fn server_and_client_can_be_skipped() {
     let dir = project("helloworld.proto", GREETER);
     let output = Command::new(env!("CARGO_BIN_EXE_gust"))
         .current_dir(dir.path())
-        .args([
-            "gen",
-            "rust",
-            "-I",
-            "proto",
-            "--out",
-            "out",
-            "--no-client",
-            "proto/helloworld.proto",
-        ])
+        .args(["gen", "rust", "-I", "proto", "--out", "out", "--no-client", "proto/helloworld.proto"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -74,10 +65,7 @@ fn server_and_client_can_be_skipped() {
 
 #[test]
 fn syntax_error_exits_1_with_its_location() {
-    let dir = project(
-        "broken.proto",
-        "syntax = \"proto3\";\nmessage A {\n  int32 x = ;\n}\n",
-    );
+    let dir = project("broken.proto", "syntax = \"proto3\";\nmessage A {\n  int32 x = ;\n}\n");
     let output = gen_rust(dir.path(), "out", "broken.proto");
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8(output.stderr).unwrap();
