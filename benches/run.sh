@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks of gust, tonic and a raw h2 server (the HTTP/2
-# layer's limit), written to benches/reports/rust.md.
+# layer's limit), written to benches/reports/rust.md. Scenario (a) also runs
+# h2's frame codec alone (bench-codec-server): what a gRPC-specialised
+# HTTP/2 engine could reach.
 #
 #   benches/run.sh
 #
@@ -29,7 +31,7 @@
 #   BENCH_IDLE_CONNECTIONS [10000]
 #   BENCH_WORKERS [2]           worker threads of every server
 #   BENCH_SCENARIOS ["a b c d e f"]
-#   BENCH_PORT [21051]          first of the three server ports (keep them below
+#   BENCH_PORT [21051]          first of the four server ports (keep them below
 #                               the ephemeral range: a client's closed socket in
 #                               TIME_WAIT on a server's port would block its bind)
 #   BENCH_REPORT [benches/reports/rust.md]
@@ -51,11 +53,12 @@ SCENARIOS=${BENCH_SCENARIOS:-"a b c d e f"}
 PORT=${BENCH_PORT:-21051}
 REPORT=${BENCH_REPORT:-$ROOT/benches/reports/rust.md}
 
-if read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((PORT + 2 >= low)); then
+if read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((PORT + 3 >= low)); then
     echo "BENCH_PORT=$PORT is inside the ephemeral port range (from $low); pick a lower one" >&2
     exit 1
 fi
-declare -A PORTS=([gust]=$PORT [tonic]=$((PORT + 1)) [h2]=$((PORT + 2)))
+declare -A PORTS=([gust]=$PORT [tonic]=$((PORT + 1)) [h2]=$((PORT + 2)) [codec]=$((PORT + 3)))
+# The peers of every scenario; (a) adds the codec server.
 SERVERS=(gust tonic h2)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gust-bench.XXXXXX")
 RESULTS=$WORK/results
@@ -176,7 +179,7 @@ fi
 
 # Every server answers the benchmark's calls correctly (h2load counts any
 # HTTP 200 as a success, so the gRPC status is checked here).
-for server in "${SERVERS[@]}"; do
+for server in "${SERVERS[@]}" codec; do
     start_server "$server"
     check=$("$BIN/gust" bench --target "$(url "$server")" --method /bench.Echo/Unary --binary "$WORK/message-100" -n 100 -c 10)
     stop_server
@@ -187,10 +190,14 @@ for server in "${SERVERS[@]}"; do
     fi
 done
 
-# Rotates the server order by round, so no server always runs first.
+# order ROUND [SERVER...]: the servers (by default every scenario's peers),
+# rotated by round, so no server always runs first.
 order() {
     local round=$1 i
-    for i in 0 1 2; do echo "${SERVERS[$(((i + round) % 3))]}"; done
+    shift
+    local servers=("$@")
+    ((${#servers[@]})) || servers=("${SERVERS[@]}")
+    for i in "${!servers[@]}"; do echo "${servers[$(((i + round) % ${#servers[@]}))]}"; done
 }
 
 # --- scenarios -------------------------------------------------------------
@@ -200,7 +207,7 @@ scenario_a() {
     local -A rps
     for round in $(seq "$ROUNDS"); do
         rps=()
-        for server in $(order "$round"); do
+        for server in $(order "$round" "${SERVERS[@]}" codec); do
             log "(a) round $round: $server"
             start_server "$server"
             out=$WORK/a-$server-$round.txt
@@ -226,6 +233,7 @@ scenario_a() {
         # was then: their ratio leaves out most of the drift between rounds.
         if [[ -n ${rps[gust]:-} && -n ${rps[tonic]:-} ]]; then record a_round_tonic "$(ratio "${rps[gust]}" "${rps[tonic]}")"; fi
         if [[ -n ${rps[gust]:-} && -n ${rps[h2]:-} ]]; then record a_round_limit "$(ratio "${rps[gust]}" "${rps[h2]}")"; fi
+        if [[ -n ${rps[codec]:-} && -n ${rps[h2]:-} ]]; then record a_round_codec "$(ratio "${rps[codec]}" "${rps[h2]}")"; fi
     done
 }
 
@@ -423,10 +431,14 @@ mkdir -p "$(dirname "$REPORT")"
         echo
         echo "| server | req/s (median) | every run |"
         echo "| --- | --- | --- |"
-        for s in gust tonic h2; do echo "| $s | $(median "a_$s") | $(spread "a_$s") |"; done
+        for s in gust tonic h2 codec; do echo "| $s | $(median "a_$s") | $(spread "a_$s") |"; done
         echo
-        echo "Within each round (the three servers back to back): gust/tonic $(spread a_round_tonic) (median $(median a_round_tonic));"
-        echo "gust/limit $(spread a_round_limit) (median $(median a_round_limit))."
+        echo "Within each round (the servers back to back): gust/tonic $(spread a_round_tonic) (median $(median a_round_tonic));"
+        echo "gust/limit $(spread a_round_limit) (median $(median a_round_limit)); codec/h2 $(spread a_round_codec) (median $(median a_round_codec))."
+        echo
+        echo "*codec* (\`bench-codec-server\`) is not a peer: it gives the raw h2 server's answer on h2's frame codec,"
+        echo "one task owning each connection, without h2's stream store, stream handles and their shared lock."
+        echo "It shows what a gRPC-specialised HTTP/2 engine behind gust's transport could reach."
         echo
         g=$(median a_gust) b=$(median a_gustbench)
         echo "\`gust bench --connections 50 --concurrency 1000 --cpus 1\` on the gust server: $b req/s ($(spread a_gustbench));"

@@ -4,8 +4,9 @@
 #
 #   benches/rust/instructions.sh [a|c|e ...]    (default: a c e)
 #
-#   a: each server (gust, tonic, raw h2) answering 20,000 unary 100-byte
-#      echoes from h2load (50 connections x 20 streams): per call
+#   a: each server (gust, tonic, raw h2, and h2's codec alone) answering
+#      20,000 unary 100-byte echoes from h2load (50 connections x 20
+#      streams): per call
 #   c: each server streaming 200,000 16-byte messages to the bare h2
 #      reader, then gust's and tonic's clients reading them from the raw h2
 #      server (not counted): per message
@@ -57,7 +58,7 @@ SCENARIOS=("$@")
 for s in "${SCENARIOS[@]}"; do
     case $s in
         a) header "(a) instructions per unary call, by crate"
-            for peer in gust tonic h2; do
+            for peer in gust tonic h2 codec; do
                 start valgrind --tool=callgrind --callgrind-out-file="$WORK/$peer.out" "$BIN/bench-$peer-server"
                 h2load -c 50 -m 20 -t 1 -n 20000 -d "$WORK/body-100" -H 'content-type: application/grpc' \
                     -H 'te: trailers' "http://127.0.0.1:$PORT/bench.Echo/Unary" >/dev/null

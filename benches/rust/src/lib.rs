@@ -8,6 +8,9 @@
 //!   stack, on a Tokio runtime with `--workers` threads (default 2);
 //! - `bench-h2-server`: the raw h2 crate answering every POST with a fixed
 //!   gRPC response and doing no gRPC work: the HTTP/2 layer's limit;
+//! - `bench-codec-server`: the same answer written on h2's frame codec by one
+//!   task per connection, without h2's stream machinery: what a
+//!   gRPC-specialised HTTP/2 engine could reach;
 //! - `bench-client`: drivers for what h2load cannot do (server streaming,
 //!   client cost with gust's and tonic's clients, idle connections) and the
 //!   request bodies h2load sends.
