@@ -86,3 +86,47 @@ pub fn announce(name: &str, addr: std::net::SocketAddr, workers: usize) {
     println!("{name} listening on {addr} ({workers} workers)");
     let _ = std::io::stdout().flush();
 }
+
+/// The command line of the servers that give every call one fixed answer
+/// (`bench-h2-server`, `bench-codec-server`).
+#[derive(clap::Parser)]
+pub struct FixedAnswerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50053")]
+    pub addr: String,
+    /// Tokio worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Bytes in the fixed response message's payload (a `Payload` encoding
+    /// with that much data).
+    #[arg(long, default_value_t = 100)]
+    pub response_size: usize,
+}
+
+/// Runs the fixed-answer server `name` as its command line says: each
+/// accepted connection goes to a task of its own, `serve(socket, response)`,
+/// where `response` is the fixed answer's framed message; until Ctrl-C or
+/// SIGTERM.
+pub fn serve_fixed_answer<F, Fut>(name: &str, serve: F) -> std::io::Result<()>
+where
+    F: Fn(tokio::net::TcpStream, bytes::Bytes) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let args = <FixedAnswerArgs as clap::Parser>::parse();
+    let response = bytes::Bytes::from(framed(&payload_message(args.response_size)));
+    runtime(args.workers)?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr.as_str()).await?;
+        announce(name, listener.local_addr()?, args.workers);
+        let accept = async {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let _ = socket.set_nodelay(true);
+                tokio::spawn(serve(socket, response.clone()));
+            }
+        };
+        tokio::select! {
+            () = accept => Ok(()),
+            () = shutdown_signal() => Ok(()),
+        }
+    })
+}

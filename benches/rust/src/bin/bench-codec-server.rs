@@ -4,7 +4,7 @@
 //! machinery: no stream store, no stream handles and the lock they share,
 //! no per-stream frame queues.
 //!
-//! `bench-codec-server [--addr 127.0.0.1:50054] [--workers 2] [--response-size 100]`
+//! `bench-codec-server [--addr 127.0.0.1:50053] [--workers 2] [--response-size 100]`
 //!
 //! It answers every request stream, when its request has ended, with the
 //! raw h2 server's response (headers, one framed message, trailers
@@ -24,13 +24,12 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use bytes::Bytes;
-use clap::Parser;
 use futures_util::Stream as _;
 use h2::frame::{Data, Frame, Headers, Ping, Pseudo, Settings, StreamId, WindowUpdate};
 use h2::Codec;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::io::AsyncReadExt as _;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// The preface every HTTP/2 client sends first (RFC 9113, 3.4).
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -43,41 +42,10 @@ const MAX_FRAME_SIZE: u32 = 16 * 1024;
 const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 const MAX_CONCURRENT_STREAMS: u32 = 1024;
 
-/// The codec server.
-#[derive(Parser)]
-struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:50054")]
-    addr: String,
-    /// Tokio worker threads.
-    #[arg(long, default_value_t = 2)]
-    workers: usize,
-    /// Bytes in the fixed response message's payload.
-    #[arg(long, default_value_t = 100)]
-    response_size: usize,
-}
-
 fn main() -> std::io::Result<()> {
-    let args = Args::parse();
-    let response = Bytes::from(gust_benches::framed(&gust_benches::payload_message(args.response_size)));
-    gust_benches::runtime(args.workers)?.block_on(async move {
-        let listener = TcpListener::bind(args.addr.as_str()).await?;
-        gust_benches::announce("codec", listener.local_addr()?, args.workers);
-        let serve = async {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else { continue };
-                let _ = socket.set_nodelay(true);
-                let response = response.clone();
-                tokio::spawn(async move {
-                    if let Ok(connection) = CodecConnection::handshake(socket, response).await {
-                        let _ = connection.serve().await;
-                    }
-                });
-            }
-        };
-        tokio::select! {
-            () = serve => Ok(()),
-            () = gust_benches::shutdown_signal() => Ok(()),
+    gust_benches::serve_fixed_answer("codec", |socket, response| async move {
+        if let Ok(connection) = CodecConnection::handshake(socket, response).await {
+            let _ = connection.serve().await;
         }
     })
 }

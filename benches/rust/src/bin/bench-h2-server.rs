@@ -18,46 +18,13 @@ use std::future::{poll_fn, Future};
 use std::task::{Context, Waker};
 
 use bytes::Bytes;
-use clap::Parser;
 use gust_benches::gust_pb::StreamRequest;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use tokio::net::TcpListener;
-
-/// The raw h2 server.
-#[derive(Parser)]
-struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:50053")]
-    addr: String,
-    /// Tokio worker threads.
-    #[arg(long, default_value_t = 2)]
-    workers: usize,
-    /// Bytes in the fixed response message's payload (a `Payload` encoding
-    /// with that much data).
-    #[arg(long, default_value_t = 100)]
-    response_size: usize,
-}
 
 fn main() -> std::io::Result<()> {
-    let args = Args::parse();
-    let response = Bytes::from(gust_benches::framed(&gust_benches::payload_message(args.response_size)));
-    gust_benches::runtime(args.workers)?.block_on(async move {
-        let listener = TcpListener::bind(args.addr.as_str()).await?;
-        gust_benches::announce("h2", listener.local_addr()?, args.workers);
-        let serve = async {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else { continue };
-                let _ = socket.set_nodelay(true);
-                tokio::spawn(serve_connection(socket, response.clone()));
-            }
-        };
-        tokio::select! {
-            () = serve => Ok(()),
-            () = gust_benches::shutdown_signal() => Ok(()),
-        }
-    })
+    gust_benches::serve_fixed_answer("h2", serve_connection)
 }
 
 async fn serve_connection(socket: tokio::net::TcpStream, response: Bytes) {
