@@ -13,10 +13,13 @@
 //! as it is used; a response that the peer's windows cannot take yet waits
 //! for a WINDOW_UPDATE), applies the peer's SETTINGS, answers PINGs, and
 //! stops at GOAWAY. Its settings are gust's defaults. It still builds a
-//! `HeaderMap` for every header block, as h2's codec requires: an engine
-//! with its own HPACK would save that too, so the gap between this server
-//! and the raw one is the least such an engine saves. Only unary calls are
-//! served this way (the scenario (a) load); it is not a gRPC server.
+//! `HeaderMap` for every header block, as h2's codec requires (an engine
+//! with its own HPACK would save that too). For calls answered as soon as
+//! their request ends, the gap between this server and the raw one is what
+//! such an engine saves; one that also hands request bodies to calls that
+//! wait, and takes their responses back, pays for that on top. Only unary
+//! calls are served this way (the scenario (a) load); it is not a gRPC
+//! server.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::poll_fn;
