@@ -18,10 +18,10 @@ use crate::status::Status;
 /// `BufMut` can fill it, gust knows how many bytes a message really wrote
 /// and never sends a byte that was not written.
 ///
-/// A sender that can send fields by reference passes [`Splices`]: a field
-/// of [`SPLICE_MIN_LEN`] bytes or more that a message puts whole (prost
-/// puts a `bytes::Bytes` field so) is then not copied but noted there, and
-/// the room's last bytes, as many as were noted, stay unwritten.
+/// A sender that can send fields by reference passes a record of them: a
+/// field of 64 KiB or more that a message puts whole (prost puts a
+/// `bytes::Bytes` field so) is then not copied but noted there, and the
+/// room's last bytes, as many as were noted, stay unwritten.
 pub struct EncodeBuf<'a> {
     /// The part of the room not written yet.
     unwritten: &'a mut [MaybeUninit<u8>],
