@@ -134,7 +134,7 @@ pub(crate) fn append_written(
         if let (Some(splices), Some(mark)) = (splices, mark) {
             splices.truncate(mark);
         }
-        return Err(written_short(unwritten.saturating_sub(spliced)));
+        return Err(wrote_other_than_announced(unwritten, spliced));
     }
     // SAFETY: the room, the `len` bytes after `buf.len()`, was written but
     // for its last `spliced` bytes: only `BufMut` writes could shrink it,
@@ -143,10 +143,17 @@ pub(crate) fn append_written(
     Ok(())
 }
 
+/// A message wrote fewer bytes than its `encoded_len`, or (past a
+/// referenced field, into the room it left) more.
 #[cold]
 #[inline(never)]
-fn written_short(unwritten: usize) -> Status {
-    Status::internal(format!("message encoding ended {unwritten} bytes short of its announced length"))
+fn wrote_other_than_announced(unwritten: usize, spliced: usize) -> Status {
+    let message = if unwritten > spliced {
+        format!("message encoding ended {} bytes short of its announced length", unwritten - spliced)
+    } else {
+        format!("message encoding wrote {} bytes past its announced length", spliced - unwritten)
+    };
+    Status::internal(message)
 }
 
 /// The encoding of `message` as gust sends it, without the frame's prefix:
@@ -218,6 +225,35 @@ mod tests {
         assert_eq!(error.code(), Code::Internal);
         assert_eq!(&buf[..], b"kept");
         assert_eq!((splices.count(), splices.len()), (1, SPLICE_MIN_LEN));
+    }
+
+    /// Puts a large field, then one byte more than it announced.
+    struct LongAfterLargeField(Bytes);
+
+    impl Message for LongAfterLargeField {
+        fn encoded_len(&self) -> usize {
+            self.0.len() + 1
+        }
+        fn encode_to(&self, buf: &mut EncodeBuf<'_>) {
+            buf.put(self.0.clone());
+            buf.put_slice(b"ab");
+        }
+        fn decode_from(buf: Bytes) -> Result<LongAfterLargeField, Status> {
+            Ok(LongAfterLargeField(buf))
+        }
+    }
+
+    #[test]
+    fn a_long_message_with_a_spliced_field_fails_and_says_so() {
+        let mut buf = BytesMut::new();
+        let mut splices = Splices::default();
+        let message = LongAfterLargeField(Bytes::from(vec![2; SPLICE_MIN_LEN]));
+        let error = append_written(&mut buf, message.encoded_len(), Some(&mut splices), |room| message.encode_to(room))
+            .unwrap_err();
+        assert_eq!(error.code(), Code::Internal);
+        assert!(error.message().contains("1 bytes past"), "{}", error.message());
+        assert!(buf.is_empty());
+        assert_eq!(splices.count(), 0);
     }
 
     #[test]
