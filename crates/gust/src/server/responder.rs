@@ -14,7 +14,7 @@ use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::CallContext;
-use crate::codec::{encode_frame_into, Encoding, Message, Outgoing, Splices, ACCEPTED_ENCODINGS};
+use crate::codec::{encode_frame_into, Encoding, Message, Outgoing, Splices};
 use crate::metadata::Metadata;
 use crate::protocol;
 use crate::status::Status;
@@ -85,7 +85,11 @@ impl Outbound {
         if let Some(encoding) = encoding {
             headers.insert(protocol::GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
         }
-        headers.insert(protocol::GRPC_ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
+        // No `grpc-accept-encoding` here, as grpc-go's server sends none: a
+        // client compresses its requests with what it was configured with,
+        // and learns what this server accepts from the UNIMPLEMENTED status
+        // that names it (see the router). Advertising it on every response
+        // cost about a thousand instructions per call.
         metadata.write_to(&mut headers);
         self.stream.send_headers(StatusCode::OK, headers, false)?;
         self.encoding = encoding;
