@@ -220,7 +220,7 @@ enum Outcome {
 pub(crate) async fn drive(
     stream: SharedStream,
     context: CallContext,
-    connection_cancellation: tokio_util::sync::CancellationToken,
+    connection_cancellation: Arc<tokio_util::sync::CancellationToken>,
     deadline: Option<Instant>,
     work: impl Future<Output = Result<(), Status>>,
 ) {
@@ -228,12 +228,19 @@ pub(crate) async fn drive(
         let mut work = pin!(AssertUnwindSafe(work).catch_unwind());
         let mut deadline_timer = pin!(sleep_until(deadline));
         let mut shut_down = pin!(stopping(&connection_cancellation));
+        let mut first_poll = true;
         let outcome = poll_fn(|cx| {
+            let reset = |cx: &mut Context<'_>| stream.lock().stream.poll_reset(cx).map(Outcome::Reset);
             // A reset first: the handler may see it as an error from its
             // request stream in this same wake-up, and must see it as a
-            // cancellation.
-            if let Poll::Ready(status) = stream.lock().stream.poll_reset(cx) {
-                return Poll::Ready(Outcome::Reset(status));
+            // cancellation. Except in the first poll, which comes as the
+            // stream is accepted, before a reset is likely: a call that
+            // answers in it never asks, and one that waits asks last.
+            let reset_first = !std::mem::take(&mut first_poll);
+            if reset_first {
+                if let Poll::Ready(outcome) = reset(cx) {
+                    return Poll::Ready(outcome);
+                }
             }
             if let Poll::Ready(result) = work.as_mut().poll(cx) {
                 return Poll::Ready(Outcome::Finished(result.unwrap_or_else(|panic| {
@@ -247,6 +254,11 @@ pub(crate) async fn drive(
             }
             if shut_down.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Outcome::ShutDown);
+            }
+            if !reset_first {
+                if let Poll::Ready(outcome) = reset(cx) {
+                    return Poll::Ready(outcome);
+                }
             }
             // The handler waits: what it sent so far goes out now, so
             // buffering small messages never delays them. An error shows up
