@@ -33,7 +33,7 @@ pub struct ServerCall {
     pub(crate) stream: SharedStream,
     pub(crate) context: CallContext,
     /// Cancelled when the connection (or the server) stops: the call ends.
-    pub(crate) connection_cancellation: CancellationToken,
+    pub(crate) connection_cancellation: Arc<CancellationToken>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) config: Arc<ServerConfig>,
     /// `/service/method`, for error messages.

@@ -92,8 +92,10 @@ where
         }
     };
     // Cancelled when the loop ends, which a server stop also ends. Made
-    // with the first call: an idle connection does without it.
-    let mut calls: Option<CancellationToken> = None;
+    // with the first call: an idle connection does without it. Shared by
+    // the calls through an `Arc`: a token's own clone takes the token's
+    // lock, and its drop takes it again.
+    let mut calls: Option<Arc<CancellationToken>> = None;
     // The server's shutdown, one phase at a time: draining, then stopped
     // (which never comes first). One future, not two, in every connection's
     // task; made once per phase, as each `cancelled()` future registers
@@ -131,7 +133,7 @@ where
                 None => break,
             },
             () = std::future::ready(()), if !routed.is_empty() => {
-                let calls = calls.get_or_insert_with(CancellationToken::new);
+                let calls = calls.get_or_insert_with(Arc::default);
                 for (call, activity) in routed.drain(..) {
                     spawn_call(&scope, call, calls, activity);
                 }
@@ -181,7 +183,12 @@ where
 /// on I/O or on flow control, moves to its task at its first wait; only a
 /// handler that computes for long before its first `.await` holds up its
 /// connection's other streams meanwhile (it holds up a worker either way).
-fn spawn_call(scope: &Arc<ConnectionScope>, call: RoutedCall, calls: &CancellationToken, activity: StreamActivity) {
+fn spawn_call(
+    scope: &Arc<ConnectionScope>,
+    call: RoutedCall,
+    calls: &Arc<CancellationToken>,
+    activity: StreamActivity,
+) {
     if scope.router.has_interceptors() {
         let (scope, calls) = (scope.clone(), calls.clone());
         scope.tasks.clone().spawn(async move {
