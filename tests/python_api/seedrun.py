@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import grpc
+
 REPO = Path(__file__).resolve().parents[2]
 PY_EXAMPLES = REPO / "examples" / "python"
 
@@ -40,9 +42,26 @@ class Server(seedharness.Server):
                          cwd=PY_EXAMPLES / service, env=env(stubs))
 
     def signal(self, signum: int) -> int:
-        """Sends `signum`; returns the exit status (waits at most STOP_DEADLINE_S)."""
+        """Sends `signum` once the program serves calls; returns the exit
+        status (waits at most STOP_DEADLINE_S)."""
+        self._wait_serving()
         self.proc.send_signal(signum)
         return self.proc.wait(timeout=STOP_DEADLINE_S)
+
+    def _wait_serving(self) -> None:
+        """Waits until a call to a method no server has comes back
+        UNIMPLEMENTED. Answering HTTP/2 is not enough here: grpcio's core
+        answers while the program is still in grpcio's `start()`, which waits
+        for the thread that serves calls, and a signal landing there is
+        raised before the program's `try` (the helloworld seed then hangs in
+        grpcio's threads). That thread is what answers the call."""
+        with grpc.insecure_channel(f"localhost:{self.port}") as channel:
+            probe = channel.unary_unary("/gust.tests.Readiness/Probe")
+            try:
+                probe(b"", timeout=STOP_DEADLINE_S, wait_for_ready=True)
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    raise
 
 
 def run_client(impl: str, service: str, program: str, server: Server, stubs: Path, stdin: str = "") -> str:
