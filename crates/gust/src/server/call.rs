@@ -53,9 +53,7 @@ impl ServerCall {
             let (message, compressed) =
                 read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
             let response = handler(Request::from_server(metadata, message, compressed, context.clone())).await?;
-            stream
-                .send_messages(&context, std::iter::once(response.into_outgoing()), config.max_send_message_size)
-                .await
+            stream.send_messages(std::iter::once(response.into_outgoing()), config.max_send_message_size).await
         })
     }
 
@@ -86,9 +84,7 @@ impl ServerCall {
         self.run(move |metadata, body, encoding, context, stream, config| async move {
             let requests = Streaming::server(body, encoding, config.max_receive_message_size);
             let response = handler(Request::from_server(metadata, requests, false, context.clone())).await?;
-            stream
-                .send_messages(&context, std::iter::once(response.into_outgoing()), config.max_send_message_size)
-                .await
+            stream.send_messages(std::iter::once(response.into_outgoing()), config.max_send_message_size).await
         })
     }
 

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use http::{Extensions, HeaderValue};
 use tokio::sync::Notify;
 
+use super::responder::{Outbound, SharedStream};
 use crate::codec::Encoding;
-
 use crate::metadata::Metadata;
-use crate::transport::Peer;
+use crate::transport::{Peer, ServerStream};
 
 /// The server-side context of one call, reached through
 /// [`Request::context`](crate::Request::context).
@@ -31,7 +31,7 @@ pub struct CallContext {
 }
 
 #[derive(Debug)]
-struct ContextInner {
+pub(crate) struct ContextInner {
     deadline: Option<Instant>,
     /// The client's `grpc-accept-encoding`.
     accept_encoding: Option<HeaderValue>,
@@ -39,7 +39,7 @@ struct ContextInner {
     peer: Peer,
     /// What interceptors handed to the handler.
     extensions: Extensions,
-    response: Mutex<ResponseMetadata>,
+    response: Mutex<CallResponse>,
 }
 
 /// Whether the call was cancelled, and who is waiting to hear it.
@@ -54,12 +54,26 @@ struct Cancellation {
     waiters: Notify,
 }
 
-#[derive(Debug, Default)]
-struct ResponseMetadata {
-    initial: Metadata,
-    trailing: Metadata,
+/// The response of a call: what the handler sets of it through its
+/// context, and the stream it goes out on, which the call's driver and the
+/// handler's sink write (see [`SharedStream`]). One lock, and one allocation
+/// with the rest of the context, for all of it.
+pub(crate) struct CallResponse {
+    pub(crate) initial: Metadata,
+    pub(crate) trailing: Metadata,
     /// The encoding the handler asked for, if the client accepts it.
-    compression: Option<Encoding>,
+    pub(crate) compression: Option<Encoding>,
+    pub(crate) outbound: Outbound,
+}
+
+impl std::fmt::Debug for CallResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallResponse")
+            .field("initial", &self.initial)
+            .field("trailing", &self.trailing)
+            .field("compression", &self.compression)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CallContext {
@@ -68,21 +82,30 @@ impl CallContext {
         CallContext { inner: None }
     }
 
+    /// The context of a call the server serves, and the handle its driver
+    /// and sink send the response through (`stream`).
     pub(crate) fn new(
         deadline: Option<Instant>,
         accept_encoding: Option<HeaderValue>,
         peer: Peer,
         extensions: Extensions,
-    ) -> CallContext {
-        let inner = ContextInner {
+        stream: ServerStream,
+    ) -> (CallContext, SharedStream) {
+        let response = CallResponse {
+            initial: Metadata::new(),
+            trailing: Metadata::new(),
+            compression: None,
+            outbound: Outbound::new(stream),
+        };
+        let inner = Arc::new(ContextInner {
             deadline,
             accept_encoding,
             cancellation: Cancellation::default(),
             peer,
             extensions,
-            response: Mutex::default(),
-        };
-        CallContext { inner: Some(Arc::new(inner)) }
+            response: Mutex::new(response),
+        });
+        (CallContext { inner: Some(inner.clone()) }, SharedStream::new(inner))
     }
 
     /// When the caller's deadline passes, if it set one.
@@ -167,22 +190,6 @@ impl CallContext {
         accepted
     }
 
-    /// What the response headers carry besides the protocol's own: the
-    /// encoding of the response messages, and the initial metadata (taken).
-    pub(crate) fn take_response_head(&self) -> (Option<Encoding>, Metadata) {
-        self.response()
-            .map(|mut response| (response.compression, std::mem::take(&mut response.initial)))
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn take_initial_metadata(&self) -> Metadata {
-        self.response().map(|mut response| std::mem::take(&mut response.initial)).unwrap_or_default()
-    }
-
-    pub(crate) fn take_trailing_metadata(&self) -> Metadata {
-        self.response().map(|mut response| std::mem::take(&mut response.trailing)).unwrap_or_default()
-    }
-
     pub(crate) fn cancel(&self) {
         if let Some(inner) = &self.inner {
             if !inner.cancellation.cancelled.swap(true, Ordering::AcqRel) {
@@ -191,8 +198,13 @@ impl CallContext {
         }
     }
 
-    fn response(&self) -> Option<MutexGuard<'_, ResponseMetadata>> {
-        let inner = self.inner.as_ref()?;
-        Some(inner.response.lock().unwrap_or_else(PoisonError::into_inner))
+    fn response(&self) -> Option<MutexGuard<'_, CallResponse>> {
+        Some(self.inner.as_ref()?.lock_response())
+    }
+}
+
+impl ContextInner {
+    pub(crate) fn lock_response(&self) -> MutexGuard<'_, CallResponse> {
+        self.response.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

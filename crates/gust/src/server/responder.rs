@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, MutexGuard};
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
@@ -13,6 +13,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use super::context::{CallResponse, ContextInner};
 use super::CallContext;
 use crate::codec::{encode_frame_into, Encoding, Message, Outgoing, Splices};
 use crate::metadata::Metadata;
@@ -30,9 +31,10 @@ const COALESCE_BYTES: usize = 64 * 1024;
 /// resets, flushes buffered messages whenever the handler waits, and sends
 /// the status) and the handler's [`super::ResponseSink`]. Both run in the
 /// same task, so the lock is never contended; it is taken only inside polls,
-/// never across an await.
+/// never across an await. It lives in the call's context, with the
+/// response metadata the handler sets (see [`CallResponse`]).
 #[derive(Clone)]
-pub(crate) struct SharedStream(Arc<Mutex<Outbound>>);
+pub(crate) struct SharedStream(Arc<ContextInner>);
 
 /// The response stream with the messages not yet handed to HTTP/2.
 pub(crate) struct Outbound {
@@ -51,6 +53,17 @@ pub(crate) struct Outbound {
 }
 
 impl Outbound {
+    pub(crate) fn new(stream: ServerStream) -> Outbound {
+        Outbound {
+            stream,
+            encoding: None,
+            pending: BytesMut::new(),
+            splices: Splices::default(),
+            sending: Bytes::new(),
+            queued: VecDeque::new(),
+        }
+    }
+
     /// Hands every buffered message to HTTP/2, as flow control allows.
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
         loop {
@@ -72,14 +85,17 @@ impl Outbound {
     fn buffered(&self) -> usize {
         self.pending.len() + self.splices.len()
     }
+}
 
-    /// Sends the response headers with the context's initial metadata and
-    /// encoding, unless they went out already.
-    fn ensure_headers(&mut self, context: &CallContext) -> Result<(), Status> {
-        if self.stream.headers_sent() {
+impl CallResponse {
+    /// Sends the response headers with the initial metadata and encoding
+    /// the handler set, unless they went out already.
+    fn ensure_headers(&mut self) -> Result<(), Status> {
+        if self.outbound.stream.headers_sent() {
             return Ok(());
         }
-        let (encoding, metadata) = context.take_response_head();
+        let encoding = self.compression;
+        let metadata = std::mem::take(&mut self.initial);
         let mut headers = HeaderMap::new();
         headers.insert(protocol::CONTENT_TYPE, protocol::GRPC_CONTENT_TYPE);
         if let Some(encoding) = encoding {
@@ -91,32 +107,24 @@ impl Outbound {
         // that names it (see the router). Advertising it on every response
         // cost about a thousand instructions per call.
         metadata.write_to(&mut headers);
-        self.stream.send_headers(StatusCode::OK, headers, false)?;
-        self.encoding = encoding;
+        self.outbound.stream.send_headers(StatusCode::OK, headers, false)?;
+        self.outbound.encoding = encoding;
         Ok(())
     }
 }
 
 impl SharedStream {
-    pub(crate) fn new(stream: ServerStream) -> SharedStream {
-        let outbound = Outbound {
-            stream,
-            encoding: None,
-            pending: BytesMut::new(),
-            splices: Splices::default(),
-            sending: Bytes::new(),
-            queued: VecDeque::new(),
-        };
-        SharedStream(Arc::new(Mutex::new(outbound)))
+    pub(crate) fn new(context: Arc<ContextInner>) -> SharedStream {
+        SharedStream(context)
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Outbound> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn lock(&self) -> MutexGuard<'_, CallResponse> {
+        self.0.lock_response()
     }
 
     /// Sends the response headers now, unless they went out already.
-    pub(crate) fn ensure_headers(&self, context: &CallContext) -> Result<(), Status> {
-        self.lock().ensure_headers(context)
+    pub(crate) fn ensure_headers(&self) -> Result<(), Status> {
+        self.lock().ensure_headers()
     }
 
     /// Sends `messages` in order, after the response headers if they have
@@ -128,14 +136,14 @@ impl SharedStream {
     /// under the lock, never across an await.
     pub(crate) async fn send_messages<M: Message>(
         &self,
-        context: &CallContext,
         mut messages: impl Iterator<Item = Outgoing<M>>,
         max_len: usize,
     ) -> Result<(), Status> {
         loop {
             let batch_full = {
-                let mut outbound = self.lock();
-                outbound.ensure_headers(context)?;
+                let mut response = self.lock();
+                response.ensure_headers()?;
+                let outbound = &mut response.outbound;
                 loop {
                     let Some(Outgoing { message, compress }) = messages.next() else { break false };
                     let encoding = outbound.encoding.filter(|_| compress != Some(false));
@@ -155,7 +163,7 @@ impl SharedStream {
 
     /// Sends every buffered message.
     pub(crate) async fn flush(&self) -> Result<(), Status> {
-        poll_fn(|cx| self.lock().poll_flush(cx)).await
+        poll_fn(|cx| self.lock().outbound.poll_flush(cx)).await
     }
 
     /// Ends the response with `status`: in trailers after the headers, or as
@@ -165,14 +173,15 @@ impl SharedStream {
     /// to HTTP/2 (the deadline passed while flow control held it back)
     /// cannot be followed by trailers, as the peer would read a cut message:
     /// that is an error, and the caller resets the stream.
-    pub(crate) fn send_status(&self, context: &CallContext, mut status: Status) -> Result<(), Status> {
-        let trailing = context.take_trailing_metadata();
+    pub(crate) fn send_status(&self, mut status: Status) -> Result<(), Status> {
+        let response = &mut *self.lock();
+        let trailing = std::mem::take(&mut response.trailing);
         // Only when there is some: a status's metadata lives in a box that
         // an OK status without any does not need.
         if !trailing.is_empty() {
             status.metadata_mut().extend(trailing);
         }
-        let outbound = &mut *self.lock();
+        let outbound = &mut response.outbound;
         if !outbound.sending.is_empty() || !outbound.queued.is_empty() {
             return Err(Status::cancelled("a response message was cut short"));
         }
@@ -182,7 +191,7 @@ impl SharedStream {
             protocol::write_status(&status, &mut trailers);
             stream.send_trailers(trailers)
         } else {
-            send_trailers_only(stream, StatusCode::OK, context.take_initial_metadata(), &status)
+            send_trailers_only(stream, StatusCode::OK, std::mem::take(&mut response.initial), &status)
         }
     }
 }
@@ -230,7 +239,7 @@ pub(crate) async fn drive(
         let mut shut_down = pin!(stopping(&connection_cancellation));
         let mut first_poll = true;
         let outcome = poll_fn(|cx| {
-            let reset = |cx: &mut Context<'_>| stream.lock().stream.poll_reset(cx).map(Outcome::Reset);
+            let reset = |cx: &mut Context<'_>| stream.lock().outbound.stream.poll_reset(cx).map(Outcome::Reset);
             // A reset first: the handler may see it as an error from its
             // request stream in this same wake-up, and must see it as a
             // cancellation. Except in the first poll, which comes as the
@@ -263,7 +272,7 @@ pub(crate) async fn drive(
             // The handler waits: what it sent so far goes out now, so
             // buffering small messages never delays them. An error shows up
             // as the reset above, or in the handler's next send.
-            let _ = stream.lock().poll_flush(cx);
+            let _ = stream.lock().outbound.poll_flush(cx);
             Poll::Pending
         })
         .await;
@@ -280,7 +289,7 @@ pub(crate) async fn drive(
             let respond = async {
                 stream.flush().await?;
                 let status = result.err().unwrap_or_else(Status::ok);
-                stream.send_status(&context, status)
+                stream.send_status(status)
             };
             // A client that stops reading must not hold the call forever:
             // the deadline and the server's shutdown still bound the wait.
@@ -298,13 +307,17 @@ pub(crate) async fn drive(
             tracing::debug!(%status, "client cancelled the call");
             Ok(())
         }
-        Outcome::DeadlineExceeded => stream.send_status(&context, Status::deadline_exceeded("deadline exceeded")),
-        Outcome::ShutDown => stream.send_status(&context, Status::unavailable("server shutting down")),
+        Outcome::DeadlineExceeded => stream.send_status(Status::deadline_exceeded("deadline exceeded")),
+        Outcome::ShutDown => stream.send_status(Status::unavailable("server shutting down")),
     };
+    let mut response = stream.lock();
     if let Err(status) = result {
         tracing::debug!(%status, "could not complete the response");
-        stream.lock().stream.reset(h2::Reason::CANCEL);
+        response.outbound.stream.reset(h2::Reason::CANCEL);
     }
+    // The call is over, but its context may outlive it (a handler can keep
+    // a clone): it keeps neither the stream nor the buffers.
+    response.outbound = Outbound::new(ServerStream::closed());
 }
 
 /// Resolves when the connection stops serving calls. An async fn, so the

@@ -11,7 +11,7 @@ use http::{Extensions, HeaderValue, Method, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use super::interceptor::{self, CallHead, Interceptor};
-use super::responder::{send_trailers_only, SharedStream};
+use super::responder::send_trailers_only;
 use super::{CallContext, CallFuture, ServerCall, ServerConfig, Service};
 use crate::codec::{Encoding, ACCEPTED_ENCODINGS};
 use crate::metadata::Metadata;
@@ -228,7 +228,7 @@ impl RoutedCall {
             accept_encoding,
             deadline,
         } = self;
-        let context = CallContext::new(deadline, accept_encoding, peer, extensions);
+        let (context, stream) = CallContext::new(deadline, accept_encoding, peer, extensions, stream);
         // A second handle on the path's bytes lends the method name while
         // the call owns the path.
         let lent = path.clone();
@@ -238,7 +238,7 @@ impl RoutedCall {
             metadata,
             body,
             encoding,
-            stream: SharedStream::new(stream),
+            stream,
             context,
             connection_cancellation: connection_cancellation.clone(),
             deadline,

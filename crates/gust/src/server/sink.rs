@@ -44,13 +44,13 @@ impl<M: Message> ResponseSink<M> {
         I::IntoIter: Send,
     {
         let messages = messages.into_iter().map(OutboundMessage::into_outgoing);
-        self.stream.send_messages(&self.context, messages, self.max_send_message_size).await
+        self.stream.send_messages(messages, self.max_send_message_size).await
     }
 
     /// Sends the response headers (with the context's initial metadata) now
     /// rather than with the first message; does nothing once they went out.
     pub fn send_headers(&mut self) -> Result<(), Status> {
-        self.stream.ensure_headers(&self.context)
+        self.stream.ensure_headers()
     }
 
     /// The call's context (deadline, cancellation, metadata).
