@@ -56,6 +56,15 @@ pub(crate) fn is_reserved(key: &str) -> bool {
         || key.starts_with("grpc-")
 }
 
+/// [`is_reserved`] for a received header: the reserved names `http` knows
+/// compare as its constants (an enum), without reading their text. A call's
+/// request headers are mostly these.
+fn is_reserved_name(name: &HeaderName) -> bool {
+    use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TE, USER_AGENT};
+    [CONTENT_TYPE, TE, CONNECTION, HOST, USER_AGENT, CONTENT_LENGTH].contains(name)
+        || name.as_str().starts_with("grpc-")
+}
+
 fn is_binary_key(key: &str) -> bool {
     key.ends_with("-bin")
 }
@@ -202,7 +211,7 @@ impl Metadata {
     ) -> Metadata {
         let mut kept = HeaderMap::new();
         for (name, value) in headers {
-            if is_reserved(name.as_str()) {
+            if is_reserved_name(name) {
                 reserved(name, value);
             } else {
                 kept.append(name.clone(), value.clone());
@@ -244,6 +253,30 @@ impl fmt::Debug for Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn received_names_are_reserved_exactly_as_keys_are() {
+        let names = [
+            "content-type",
+            "te",
+            "connection",
+            "host",
+            "user-agent",
+            "content-length",
+            "grpc-timeout",
+            "grpc-status-details-bin",
+            "accept",
+            "accept-encoding",
+            "authorization",
+            "x-grpc",
+            "grpc",
+            "tea",
+        ];
+        for name in names {
+            let parsed = HeaderName::from_static(name);
+            assert_eq!(is_reserved_name(&parsed), is_reserved(name), "{name}");
+        }
+    }
 
     #[test]
     fn ascii_and_binary_entries_round_trip_through_headers() {
