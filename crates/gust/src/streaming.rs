@@ -223,24 +223,14 @@ impl<M: Message> Streaming<M> {
         let Some(body) = self.body.as_mut() else {
             return self.fail(Status::internal("stream has no body"));
         };
-        while self.state == State::Body {
-            match self.decoder.next_message(self.encoding) {
+        if self.state == State::Body {
+            match ready!(poll_body_message(&mut self.decoder, body, self.encoding, cx)) {
                 Err(status) => return self.fail(status),
                 Ok(Some((message, compressed))) => {
                     self.last_compressed = compressed;
                     return Poll::Ready(Ok(Some(message)));
                 }
-                Ok(None) => {}
-            }
-            match ready!(body.poll_chunk(cx)) {
-                Some(Ok(chunk)) => self.decoder.push(chunk),
-                Some(Err(status)) => return self.fail(status),
-                None => {
-                    if let Err(status) = self.decoder.finish() {
-                        return self.fail(status);
-                    }
-                    self.state = if self.reads_trailers { State::Trailers } else { State::Done };
-                }
+                Ok(None) => self.state = if self.reads_trailers { State::Trailers } else { State::Done },
             }
         }
         if self.state == State::Done {
@@ -258,6 +248,27 @@ impl<M: Message> Streaming<M> {
                 }
                 Ok(status) => self.fail(status),
             },
+        }
+    }
+}
+
+/// The next message of `body`, read through `decoder`, and whether it came
+/// compressed; `None` once the body ended (with no message cut short).
+/// Chunks are taken only until a message is whole.
+#[inline]
+pub(crate) fn poll_body_message<M: Message>(
+    decoder: &mut FrameDecoder,
+    body: &mut RecvBody,
+    encoding: Option<Encoding>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Option<(M, bool)>, Status>> {
+    loop {
+        if let Some(message) = decoder.next_message(encoding)? {
+            return Poll::Ready(Ok(Some(message)));
+        }
+        match ready!(body.poll_chunk(cx)) {
+            Some(chunk) => decoder.push(chunk?),
+            None => return Poll::Ready(decoder.finish().map(|()| None)),
         }
     }
 }

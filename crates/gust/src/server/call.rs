@@ -1,7 +1,7 @@
 //! One incoming call, handed by the router to a service, and the four ways a
 //! service can serve it.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,11 +10,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::responder::{drive, SharedStream};
 use super::{CallContext, ResponseSink, ServerConfig};
-use crate::codec::{Encoding, Message, OutboundMessage as _};
+use crate::codec::{Encoding, FrameDecoder, Message, OutboundMessage as _};
 use crate::metadata::Metadata;
 use crate::request::Request;
 use crate::status::Status;
-use crate::streaming::Streaming;
+use crate::streaming::{poll_body_message, Streaming};
 use crate::transport::RecvBody;
 
 /// The future that serves one call to completion.
@@ -129,17 +129,17 @@ impl ServerCall {
 /// Reads the only request message of a unary or server-streaming call, and
 /// whether it arrived compressed.
 async fn read_single_request<M: Message>(
-    body: RecvBody,
+    mut body: RecvBody,
     encoding: Option<Encoding>,
     max_message_size: usize,
 ) -> Result<(M, bool), Status> {
-    let mut requests = Streaming::<M>::server(body, encoding, max_message_size);
-    let Some(message) = requests.message().await? else {
+    let mut decoder = FrameDecoder::new(max_message_size);
+    let mut next = poll_fn(|cx| poll_body_message::<M>(&mut decoder, &mut body, encoding, cx));
+    let Some(request) = (&mut next).await? else {
         return Err(Status::internal("call ended without a request message"));
     };
-    let compressed = requests.last_message_compressed();
-    if requests.message().await?.is_some() {
+    if next.await?.is_some() {
         return Err(Status::internal("more than one request message for a call that takes one"));
     }
-    Ok((message, compressed))
+    Ok(request)
 }
