@@ -2,7 +2,7 @@
 //! service can serve it.
 
 use std::future::{poll_fn, Future};
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -112,17 +112,22 @@ impl ServerCall {
     /// Builds the call's work from its parts and drives it.
     fn run<W, Fut>(self, work: W) -> CallFuture
     where
-        W: FnOnce(Metadata, RecvBody, Option<Encoding>, CallContext, SharedStream, Arc<ServerConfig>) -> Fut,
+        W: FnOnce(Metadata, RecvBody, Option<Encoding>, CallContext, SharedStream, Arc<ServerConfig>) -> Fut
+            + Send
+            + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
         let ServerCall { metadata, body, encoding, stream, context, connection_cancellation, deadline, config, .. } =
             self;
-        // Boxed apart from its driver: an async fn keeps a moved-in argument
-        // twice in its state (as given and as pinned), and one box of both
+        // One box for the work and its driver. The work is made and pinned
+        // in the box's own future, and the driver borrows it: an async fn
+        // keeps a future moved into it twice (as given and as pinned), which
         // would outgrow the allocator's fast path (glibc's per-thread cache
-        // ends at 1 KiB); two small boxes cost less than one large.
-        let work = Box::pin(work(metadata, body, encoding, context.clone(), stream.clone(), config));
-        Box::pin(drive(stream, context, connection_cancellation, deadline, work))
+        // ends at 1 KiB).
+        Box::pin(async move {
+            let work = pin!(work(metadata, body, encoding, context.clone(), stream.clone(), config));
+            drive(stream, context, connection_cancellation, deadline, work).await;
+        })
     }
 }
 

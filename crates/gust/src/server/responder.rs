@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::{Arc, MutexGuard};
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
@@ -12,6 +12,8 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
+use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::context::{CallResponse, ContextInner};
 use super::CallContext;
@@ -226,17 +228,16 @@ enum Outcome {
 
 /// Runs `work` (decode, handler, encode) for a call to completion, then
 /// sends what it left buffered and the response's end.
-pub(crate) async fn drive(
+pub(crate) async fn drive<W: Future<Output = Result<(), Status>>>(
     stream: SharedStream,
     context: CallContext,
-    connection_cancellation: Arc<tokio_util::sync::CancellationToken>,
+    connection_cancellation: Arc<CancellationToken>,
     deadline: Option<Instant>,
-    work: impl Future<Output = Result<(), Status>>,
+    work: Pin<&mut W>,
 ) {
+    let mut limits = Limits::new(deadline, &connection_cancellation);
     let outcome = {
-        let mut work = pin!(AssertUnwindSafe(work).catch_unwind());
-        let mut deadline_timer = pin!(sleep_until(deadline));
-        let mut shut_down = pin!(stopping(&connection_cancellation));
+        let mut work = AssertUnwindSafe(work).catch_unwind();
         let mut first_poll = true;
         let outcome = poll_fn(|cx| {
             let reset = |cx: &mut Context<'_>| stream.lock().outbound.stream.poll_reset(cx).map(Outcome::Reset);
@@ -251,17 +252,17 @@ pub(crate) async fn drive(
                     return Poll::Ready(outcome);
                 }
             }
-            if let Poll::Ready(result) = work.as_mut().poll(cx) {
+            if let Poll::Ready(result) = Pin::new(&mut work).poll(cx) {
                 return Poll::Ready(Outcome::Finished(result.unwrap_or_else(|panic| {
                     let reason = panic_message(&panic);
                     tracing::error!(reason, "handler panicked; ending its call with INTERNAL");
                     Err(Status::internal(format!("handler panicked: {reason}")))
                 })));
             }
-            if deadline_timer.as_mut().poll(cx).is_ready() {
+            if limits.poll_deadline(cx) {
                 return Poll::Ready(Outcome::DeadlineExceeded);
             }
-            if shut_down.as_mut().poll(cx).is_ready() {
+            if limits.poll_stopped(cx) {
                 return Poll::Ready(Outcome::ShutDown);
             }
             if !reset_first {
@@ -286,22 +287,24 @@ pub(crate) async fn drive(
 
     let result = match outcome {
         Outcome::Finished(result) => {
-            let respond = async {
-                stream.flush().await?;
-                let status = result.err().unwrap_or_else(Status::ok);
-                stream.send_status(status)
-            };
             // A client that stops reading must not hold the call forever:
-            // the deadline and the server's shutdown still bound the wait.
-            // Biased: the response usually goes out at once, and then the
-            // other two are never polled (nor registered with their timer
-            // and token).
-            tokio::select! {
-                biased;
-                result = respond => result,
-                () = sleep_until(deadline) => Err(Status::deadline_exceeded("deadline exceeded while sending the response")),
-                () = stopping(&connection_cancellation) => Err(Status::unavailable("server shutting down")),
-            }
+            // the deadline and the server's shutdown still bound the wait,
+            // watched only if the response does not go out at once.
+            let flushed = poll_fn(|cx| {
+                let flushed = stream.lock().outbound.poll_flush(cx);
+                if flushed.is_pending() {
+                    if limits.poll_deadline(cx) {
+                        let status = Status::deadline_exceeded("deadline exceeded while sending the response");
+                        return Poll::Ready(Err(status));
+                    }
+                    if limits.poll_stopped(cx) {
+                        return Poll::Ready(Err(Status::unavailable("server shutting down")));
+                    }
+                }
+                flushed
+            })
+            .await;
+            flushed.and_then(|()| stream.send_status(result.err().unwrap_or_else(Status::ok)))
         }
         Outcome::Reset(status) => {
             tracing::debug!(%status, "client cancelled the call");
@@ -320,19 +323,38 @@ pub(crate) async fn drive(
     response.outbound = Outbound::new(ServerStream::closed());
 }
 
-/// Resolves when the connection stops serving calls. An async fn, so the
-/// token's waiter is only made when first polled: most calls end before
-/// they ever wait for it, and making and dropping one costs about a hundred
-/// instructions twice per call.
-async fn stopping(connection_cancellation: &tokio_util::sync::CancellationToken) {
-    connection_cancellation.cancelled().await;
+/// What ends a call from outside: its deadline, and its connection's end.
+/// Each is watched only once the call waits, with its waiter boxed then:
+/// most calls end in their first poll and never make one, and the call's
+/// future, which holds this, stays small enough for one allocation.
+struct Limits<'a> {
+    deadline: Option<Instant>,
+    deadline_timer: Option<Pin<Box<Sleep>>>,
+    connection_cancellation: &'a CancellationToken,
+    connection_stopping: Option<Pin<Box<WaitForCancellationFuture<'a>>>>,
 }
 
-/// Sleeps until `deadline`; forever if there is none.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-        None => std::future::pending().await,
+impl<'a> Limits<'a> {
+    fn new(deadline: Option<Instant>, connection_cancellation: &'a CancellationToken) -> Limits<'a> {
+        Limits { deadline, deadline_timer: None, connection_cancellation, connection_stopping: None }
+    }
+
+    /// Whether the deadline passed; if not, the task is woken when it does.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.deadline else { return false };
+        let timer = self.deadline_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+        timer.as_mut().poll(cx).is_ready()
+    }
+
+    /// Whether the connection stopped serving calls; if not, the task is
+    /// woken when it does.
+    fn poll_stopped(&mut self, cx: &mut Context<'_>) -> bool {
+        let token = self.connection_cancellation;
+        if token.is_cancelled() {
+            return true;
+        }
+        let stopping = self.connection_stopping.get_or_insert_with(|| Box::pin(token.cancelled()));
+        stopping.as_mut().poll(cx).is_ready()
     }
 }
 
