@@ -63,7 +63,10 @@ pub(crate) struct CallResponse {
     pub(crate) trailing: Metadata,
     /// The encoding the handler asked for, if the client accepts it.
     pub(crate) compression: Option<Encoding>,
-    pub(crate) outbound: Outbound,
+    /// `None` once the call ended: a context can outlive its call (a
+    /// handler may keep a clone), and then holds neither the stream nor
+    /// its buffers.
+    pub(crate) outbound: Option<Outbound>,
 }
 
 impl std::fmt::Debug for CallResponse {
@@ -95,7 +98,7 @@ impl CallContext {
             initial: Metadata::new(),
             trailing: Metadata::new(),
             compression: None,
-            outbound: Outbound::new(stream),
+            outbound: Some(Outbound::new(stream)),
         };
         let inner = Arc::new(ContextInner {
             deadline,

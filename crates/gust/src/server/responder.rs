@@ -93,7 +93,8 @@ impl CallResponse {
     /// Sends the response headers with the initial metadata and encoding
     /// the handler set, unless they went out already.
     fn ensure_headers(&mut self) -> Result<(), Status> {
-        if self.outbound.stream.headers_sent() {
+        let Some(outbound) = &mut self.outbound else { return Err(call_ended()) };
+        if outbound.stream.headers_sent() {
             return Ok(());
         }
         let encoding = self.compression;
@@ -109,10 +110,21 @@ impl CallResponse {
         // that names it (see the router). Advertising it on every response
         // cost about a thousand instructions per call.
         metadata.write_to(&mut headers);
-        self.outbound.stream.send_headers(StatusCode::OK, headers, false)?;
-        self.outbound.encoding = encoding;
+        outbound.stream.send_headers(StatusCode::OK, headers, false)?;
+        outbound.encoding = encoding;
         Ok(())
     }
+
+    /// The response stream, while the call lasts.
+    fn outbound(&mut self) -> Result<&mut Outbound, Status> {
+        self.outbound.as_mut().ok_or_else(call_ended)
+    }
+}
+
+/// What a handler's task that outlived its call hears when it sends.
+#[cold]
+fn call_ended() -> Status {
+    Status::internal("response sent after its call ended")
 }
 
 impl SharedStream {
@@ -145,7 +157,7 @@ impl SharedStream {
             let batch_full = {
                 let mut response = self.lock();
                 response.ensure_headers()?;
-                let outbound = &mut response.outbound;
+                let outbound = response.outbound()?;
                 loop {
                     let Some(Outgoing { message, compress }) = messages.next() else { break false };
                     let encoding = outbound.encoding.filter(|_| compress != Some(false));
@@ -165,7 +177,12 @@ impl SharedStream {
 
     /// Sends every buffered message.
     pub(crate) async fn flush(&self) -> Result<(), Status> {
-        poll_fn(|cx| self.lock().outbound.poll_flush(cx)).await
+        poll_fn(|cx| self.flush_now(cx)).await
+    }
+
+    /// Hands every buffered message to HTTP/2, as flow control allows.
+    fn flush_now(&self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        self.lock().outbound()?.poll_flush(cx)
     }
 
     /// Ends the response with `status`: in trailers after the headers, or as
@@ -183,7 +200,7 @@ impl SharedStream {
         if !trailing.is_empty() {
             status.metadata_mut().extend(trailing);
         }
-        let outbound = &mut response.outbound;
+        let Some(outbound) = &mut response.outbound else { return Err(call_ended()) };
         if !outbound.sending.is_empty() || !outbound.queued.is_empty() {
             return Err(Status::cancelled("a response message was cut short"));
         }
@@ -240,7 +257,10 @@ pub(crate) async fn drive<W: Future<Output = Result<(), Status>>>(
         let mut work = AssertUnwindSafe(work).catch_unwind();
         let mut first_poll = true;
         let outcome = poll_fn(|cx| {
-            let reset = |cx: &mut Context<'_>| stream.lock().outbound.stream.poll_reset(cx).map(Outcome::Reset);
+            let reset = |cx: &mut Context<'_>| match &mut stream.lock().outbound {
+                Some(outbound) => outbound.stream.poll_reset(cx).map(Outcome::Reset),
+                None => Poll::Pending,
+            };
             // A reset first: the handler may see it as an error from its
             // request stream in this same wake-up, and must see it as a
             // cancellation. Except in the first poll, which comes as the
@@ -273,7 +293,7 @@ pub(crate) async fn drive<W: Future<Output = Result<(), Status>>>(
             // The handler waits: what it sent so far goes out now, so
             // buffering small messages never delays them. An error shows up
             // as the reset above, or in the handler's next send.
-            let _ = stream.lock().outbound.poll_flush(cx);
+            let _ = stream.flush_now(cx);
             Poll::Pending
         })
         .await;
@@ -291,7 +311,7 @@ pub(crate) async fn drive<W: Future<Output = Result<(), Status>>>(
             // the deadline and the server's shutdown still bound the wait,
             // watched only if the response does not go out at once.
             let flushed = poll_fn(|cx| {
-                let flushed = stream.lock().outbound.poll_flush(cx);
+                let flushed = stream.flush_now(cx);
                 if flushed.is_pending() {
                     if limits.poll_deadline(cx) {
                         let status = Status::deadline_exceeded("deadline exceeded while sending the response");
@@ -313,14 +333,11 @@ pub(crate) async fn drive<W: Future<Output = Result<(), Status>>>(
         Outcome::DeadlineExceeded => stream.send_status(Status::deadline_exceeded("deadline exceeded")),
         Outcome::ShutDown => stream.send_status(Status::unavailable("server shutting down")),
     };
-    let mut response = stream.lock();
-    if let Err(status) = result {
+    let outbound = stream.lock().outbound.take();
+    if let (Err(status), Some(mut outbound)) = (result, outbound) {
         tracing::debug!(%status, "could not complete the response");
-        response.outbound.stream.reset(h2::Reason::CANCEL);
+        outbound.stream.reset(h2::Reason::CANCEL);
     }
-    // The call is over, but its context may outlive it (a handler can keep
-    // a clone): it keeps neither the stream nor the buffers.
-    response.outbound = Outbound::new(ServerStream::closed());
 }
 
 /// What ends a call from outside: its deadline, and its connection's end.

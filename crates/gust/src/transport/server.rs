@@ -90,11 +90,6 @@ impl ServerStream {
         ServerStream { state: ResponseState::Idle(respond) }
     }
 
-    /// A stream whose response is over: it sends nothing.
-    pub(crate) fn closed() -> ServerStream {
-        ServerStream { state: ResponseState::Closed }
-    }
-
     /// Whether response headers went out already.
     pub(crate) fn headers_sent(&self) -> bool {
         !matches!(self.state, ResponseState::Idle(_))
