@@ -115,9 +115,10 @@ median() {
         if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# ratio A B: A / B to two decimals ("n/a" if either is missing).
+# ratio A B [DECIMALS]: A / B to two decimals, or DECIMALS ("n/a" if either
+# is missing).
 ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'
+    awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.*f", d, a / b }'
 }
 
 # spread KEY: every measurement of KEY, sorted, and how many runs failed.
@@ -355,7 +356,8 @@ ELAPSED=$(($(date +%s) - STARTED))
 
 # --- report ----------------------------------------------------------------
 
-# verdict VALUE OP TARGET: "met" or "not met" for VALUE OP TARGET.
+# verdict VALUE OP TARGET: "met" or "not met" for VALUE OP TARGET. Given the
+# ratio to six decimals: 0.947 shows as 0.95 but does not meet 0.95.
 verdict() {
     awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
         if (v == "n/a") { print "**not measured**"; exit }
@@ -385,7 +387,7 @@ mkdir -p "$(dirname "$REPORT")"
     echo
     echo "Peers: **gust** (\`bench-gust-server\`), **tonic** 0.14 (\`bench-tonic-server\`, the same handler),"
     echo "and **raw h2** (\`bench-h2-server\`: h2 answering every POST with a fixed gRPC response, no gRPC work:"
-    echo "the transport's limit). Limit ratio = gust / raw h2."
+    echo "the transport's limit). Limit ratio = gust / raw h2. Verdicts compare the ratios unrounded."
     echo
     echo "## Targets"
     echo
@@ -393,33 +395,33 @@ mkdir -p "$(dirname "$REPORT")"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
     if has a; then
         g=$(median a_gust) t=$(median a_tonic) h=$(median a_h2)
-        echo "| (a) unary 100 B, 50 conn × 20 streams, req/s | ≥1.05× tonic, ≥0.95× raw h2 | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t")" '>=' 1.05) / $(verdict "$(ratio "$g" "$h")" '>=' 0.95) |"
+        echo "| (a) unary 100 B, 50 conn × 20 streams, req/s | ≥1.05× tonic, ≥0.95× raw h2 | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t" 6)" '>=' 1.05) / $(verdict "$(ratio "$g" "$h" 6)" '>=' 0.95) |"
     fi
     if has b; then
         g=$(median b_p99_gust) t=$(median b_p99_tonic) h=$(median b_p99_h2)
-        echo "| (b) unary at concurrency 1, p99 µs | ≤ tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t")" '<=' 1) |"
+        echo "| (b) unary at concurrency 1, p99 µs | ≤ tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t" 6)" '<=' 1) |"
     fi
     if has c; then
         g=$(median c_gust_gust) t=$(median c_tonic_tonic) h=$(median c_h2_h2)
-        v=$(verdict "$(ratio "$g" "$t")" '>=' 1.5)
+        v=$(verdict "$(ratio "$g" "$t" 6)" '>=' 1.5)
         [[ -s $RESULTS/c_gust_gust.failed ]] && v="**not met**: $(wc -l <"$RESULTS/c_gust_gust.failed") of $ROUNDS streams failed"
         echo "| (c) server streaming 16 B, msg/s (each stack's own client) | ≥1.5× tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $v |"
         g=$(median c_gust_h2) t=$(median c_tonic_h2)
-        echo "| (c′) the same servers read by the bare h2 reader | ≥1.5× tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t")" '>=' 1.5) |"
+        echo "| (c′) the same servers read by the bare h2 reader | ≥1.5× tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t" 6)" '>=' 1.5) |"
     fi
     if has d; then
         g=$(median d_gust) t=$(median d_tonic) h=$(median d_h2)
-        echo "| (d) unary 1 MiB, MB/s | ≥1.0× tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t")" '>=' 1.0) |"
+        echo "| (d) unary 1 MiB, MB/s | ≥1.0× tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t" 6)" '>=' 1.0) |"
     fi
     if has e; then
         g=$(median e_rps_gust) t=$(median e_rps_tonic)
-        echo "| (e) client, 64 in flight on the gust server, req/s | ≥1.2× tonic | $g | $t | – | $(ratio "$g" "$t") | – | $(verdict "$(ratio "$g" "$t")" '>=' 1.2) |"
+        echo "| (e) client, 64 in flight on the gust server, req/s | ≥1.2× tonic | $g | $t | – | $(ratio "$g" "$t") | – | $(verdict "$(ratio "$g" "$t" 6)" '>=' 1.2) |"
         g=$(median e_cpu_gust) t=$(median e_cpu_tonic)
         echo "| (e) client CPU s per 100k calls | (lower is better) | $g | $t | – | $(ratio "$g" "$t") | – | – |"
     fi
     if has f; then
         g=$(median f_gust) t=$(median f_tonic) h=$(median f_h2)
-        echo "| (f) $IDLE_CONNECTIONS idle connections, server RSS MiB | ≤ tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t")" '<=' 1) |"
+        echo "| (f) $IDLE_CONNECTIONS idle connections, server RSS MiB | ≤ tonic | $g | $t | $h | $(ratio "$g" "$t") | $(ratio "$g" "$h") | $(verdict "$(ratio "$g" "$t" 6)" '<=' 1) |"
     fi
     echo
     echo "## Details"
