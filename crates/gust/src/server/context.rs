@@ -207,6 +207,8 @@ impl CallContext {
 }
 
 impl ContextInner {
+    /// The call's response state. Its users lock it only inside polls,
+    /// never across an await.
     pub(crate) fn lock_response(&self) -> MutexGuard<'_, CallResponse> {
         self.response.lock().unwrap_or_else(PoisonError::into_inner)
     }
