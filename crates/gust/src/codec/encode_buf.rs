@@ -198,19 +198,31 @@ mod tests {
         assert_eq!(&encode_message(&"hi".to_string()).unwrap()[..], b"\x0a\x02hi");
     }
 
-    /// Puts a large field, then one byte less than it announced.
-    struct ShortAfterLargeField(Bytes);
+    /// Puts a large field, then two bytes, and announces `announced`
+    /// bytes: more or fewer than it writes.
+    struct MisannouncedAfterLargeField {
+        field: Bytes,
+        announced: usize,
+    }
 
-    impl Message for ShortAfterLargeField {
+    impl MisannouncedAfterLargeField {
+        /// A large field, announced as its length plus `announced_extra`.
+        fn new(announced_extra: usize) -> MisannouncedAfterLargeField {
+            let field = Bytes::from(vec![2; SPLICE_MIN_LEN]);
+            MisannouncedAfterLargeField { announced: field.len() + announced_extra, field }
+        }
+    }
+
+    impl Message for MisannouncedAfterLargeField {
         fn encoded_len(&self) -> usize {
-            self.0.len() + 3
+            self.announced
         }
         fn encode_to(&self, buf: &mut EncodeBuf<'_>) {
-            buf.put(self.0.clone());
+            buf.put(self.field.clone());
             buf.put_slice(b"ab");
         }
-        fn decode_from(buf: Bytes) -> Result<ShortAfterLargeField, Status> {
-            Ok(ShortAfterLargeField(buf))
+        fn decode_from(buf: Bytes) -> Result<MisannouncedAfterLargeField, Status> {
+            Ok(MisannouncedAfterLargeField { announced: buf.len(), field: buf })
         }
     }
 
@@ -219,7 +231,8 @@ mod tests {
         let mut buf = BytesMut::from(&b"kept"[..]);
         let mut splices = Splices::default();
         splices.push(2, Bytes::from(vec![1; SPLICE_MIN_LEN]));
-        let message = ShortAfterLargeField(Bytes::from(vec![2; SPLICE_MIN_LEN]));
+        // Announces one byte more than it writes.
+        let message = MisannouncedAfterLargeField::new(3);
         let error = append_written(&mut buf, message.encoded_len(), Some(&mut splices), |room| message.encode_to(room))
             .unwrap_err();
         assert_eq!(error.code(), Code::Internal);
@@ -227,27 +240,12 @@ mod tests {
         assert_eq!((splices.count(), splices.len()), (1, SPLICE_MIN_LEN));
     }
 
-    /// Puts a large field, then one byte more than it announced.
-    struct LongAfterLargeField(Bytes);
-
-    impl Message for LongAfterLargeField {
-        fn encoded_len(&self) -> usize {
-            self.0.len() + 1
-        }
-        fn encode_to(&self, buf: &mut EncodeBuf<'_>) {
-            buf.put(self.0.clone());
-            buf.put_slice(b"ab");
-        }
-        fn decode_from(buf: Bytes) -> Result<LongAfterLargeField, Status> {
-            Ok(LongAfterLargeField(buf))
-        }
-    }
-
     #[test]
     fn a_long_message_with_a_spliced_field_fails_and_says_so() {
         let mut buf = BytesMut::new();
         let mut splices = Splices::default();
-        let message = LongAfterLargeField(Bytes::from(vec![2; SPLICE_MIN_LEN]));
+        // Writes one byte more than it announces.
+        let message = MisannouncedAfterLargeField::new(1);
         let error = append_written(&mut buf, message.encoded_len(), Some(&mut splices), |room| message.encode_to(room))
             .unwrap_err();
         assert_eq!(error.code(), Code::Internal);
