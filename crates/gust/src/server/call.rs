@@ -52,7 +52,7 @@ impl ServerCall {
         self.run(move |metadata, body, encoding, context, stream, config| async move {
             let (message, compressed) =
                 read_single_request::<Req>(body, encoding, config.max_receive_message_size).await?;
-            let response = handler(Request::from_server(metadata, message, compressed, context.clone())).await?;
+            let response = handler(Request::from_server(metadata, message, compressed, context)).await?;
             stream.send_messages(std::iter::once(response.into_outgoing()), config.max_send_message_size).await
         })
     }
@@ -83,7 +83,7 @@ impl ServerCall {
     {
         self.run(move |metadata, body, encoding, context, stream, config| async move {
             let requests = Streaming::server(body, encoding, config.max_receive_message_size);
-            let response = handler(Request::from_server(metadata, requests, false, context.clone())).await?;
+            let response = handler(Request::from_server(metadata, requests, false, context)).await?;
             stream.send_messages(std::iter::once(response.into_outgoing()), config.max_send_message_size).await
         })
     }
@@ -125,8 +125,8 @@ impl ServerCall {
         // would outgrow the allocator's fast path (glibc's per-thread cache
         // ends at 1 KiB).
         Box::pin(async move {
-            let work = pin!(work(metadata, body, encoding, context.clone(), stream.clone(), config));
-            drive(stream, context, connection_cancellation, deadline, work).await;
+            let work = pin!(work(metadata, body, encoding, context, stream.clone(), config));
+            drive(stream, connection_cancellation, deadline, work).await;
         })
     }
 }

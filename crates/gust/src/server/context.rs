@@ -193,20 +193,19 @@ impl CallContext {
         accepted
     }
 
-    pub(crate) fn cancel(&self) {
-        if let Some(inner) = &self.inner {
-            if !inner.cancellation.cancelled.swap(true, Ordering::AcqRel) {
-                inner.cancellation.waiters.notify_waiters();
-            }
-        }
-    }
-
     fn response(&self) -> Option<MutexGuard<'_, CallResponse>> {
         Some(self.inner.as_ref()?.lock_response())
     }
 }
 
 impl ContextInner {
+    /// Marks the call cancelled, and wakes whoever waits to hear it.
+    pub(crate) fn cancel(&self) {
+        if !self.cancellation.cancelled.swap(true, Ordering::AcqRel) {
+            self.cancellation.waiters.notify_waiters();
+        }
+    }
+
     /// The call's response state. Its users lock it only inside polls,
     /// never across an await.
     pub(crate) fn lock_response(&self) -> MutexGuard<'_, CallResponse> {

@@ -16,7 +16,6 @@ use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::context::{CallResponse, ContextInner};
-use super::CallContext;
 use crate::codec::{encode_frame_into, Encoding, Message, Outgoing, Splices};
 use crate::metadata::Metadata;
 use crate::protocol;
@@ -119,6 +118,54 @@ impl CallResponse {
     fn outbound(&mut self) -> Result<&mut Outbound, Status> {
         self.outbound.as_mut().ok_or_else(call_ended)
     }
+
+    /// Hands every buffered message to HTTP/2, as flow control allows.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        self.outbound()?.poll_flush(cx)
+    }
+
+    /// Ends the call's response and lets its stream go: with `Ok(status)`,
+    /// the status goes out (see [`CallResponse::send_status`]); with `Err`,
+    /// or if the status cannot be sent, the stream is reset. Done under the
+    /// same lock as the last flush, so that a call whose response goes out
+    /// at once takes the lock once to finish.
+    fn end(&mut self, status: Result<Status, Status>) {
+        if let Err(status) = status.and_then(|status| self.send_status(status)) {
+            tracing::debug!(%status, "could not complete the response");
+            if let Some(outbound) = &mut self.outbound {
+                outbound.stream.reset(h2::Reason::CANCEL);
+            }
+        }
+        self.outbound = None;
+    }
+
+    /// Sends `status`: in trailers after the headers, or as a Trailers-Only
+    /// response if no headers went out.
+    ///
+    /// Messages still buffered are dropped. A message already partly handed
+    /// to HTTP/2 (the deadline passed while flow control held it back)
+    /// cannot be followed by trailers, as the peer would read a cut message:
+    /// that is an error, and the stream is reset instead.
+    fn send_status(&mut self, mut status: Status) -> Result<(), Status> {
+        let trailing = std::mem::take(&mut self.trailing);
+        // Only when there is some: a status's metadata lives in a box that
+        // an OK status without any does not need.
+        if !trailing.is_empty() {
+            status.metadata_mut().extend(trailing);
+        }
+        let Some(outbound) = &mut self.outbound else { return Err(call_ended()) };
+        if !outbound.sending.is_empty() || !outbound.queued.is_empty() {
+            return Err(Status::cancelled("a response message was cut short"));
+        }
+        let stream = &mut outbound.stream;
+        if stream.headers_sent() {
+            let mut trailers = HeaderMap::new();
+            protocol::write_status(&status, &mut trailers);
+            stream.send_trailers(trailers)
+        } else {
+            send_trailers_only(stream, StatusCode::OK, std::mem::take(&mut self.initial), &status)
+        }
+    }
 }
 
 /// What a handler's task that outlived its call hears when it sends.
@@ -182,36 +229,7 @@ impl SharedStream {
 
     /// Hands every buffered message to HTTP/2, as flow control allows.
     fn flush_now(&self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
-        self.lock().outbound()?.poll_flush(cx)
-    }
-
-    /// Ends the response with `status`: in trailers after the headers, or as
-    /// a Trailers-Only response if no headers went out.
-    ///
-    /// Messages still buffered are dropped. A message already partly handed
-    /// to HTTP/2 (the deadline passed while flow control held it back)
-    /// cannot be followed by trailers, as the peer would read a cut message:
-    /// that is an error, and the caller resets the stream.
-    pub(crate) fn send_status(&self, mut status: Status) -> Result<(), Status> {
-        let response = &mut *self.lock();
-        let trailing = std::mem::take(&mut response.trailing);
-        // Only when there is some: a status's metadata lives in a box that
-        // an OK status without any does not need.
-        if !trailing.is_empty() {
-            status.metadata_mut().extend(trailing);
-        }
-        let Some(outbound) = &mut response.outbound else { return Err(call_ended()) };
-        if !outbound.sending.is_empty() || !outbound.queued.is_empty() {
-            return Err(Status::cancelled("a response message was cut short"));
-        }
-        let stream = &mut outbound.stream;
-        if stream.headers_sent() {
-            let mut trailers = HeaderMap::new();
-            protocol::write_status(&status, &mut trailers);
-            stream.send_trailers(trailers)
-        } else {
-            send_trailers_only(stream, StatusCode::OK, std::mem::take(&mut response.initial), &status)
-        }
+        self.lock().poll_flush(cx)
     }
 }
 
@@ -247,7 +265,6 @@ enum Outcome {
 /// sends what it left buffered and the response's end.
 pub(crate) async fn drive<W: Future<Output = Result<(), Status>>>(
     stream: SharedStream,
-    context: CallContext,
     connection_cancellation: Arc<CancellationToken>,
     deadline: Option<Instant>,
     work: Pin<&mut W>,
@@ -300,43 +317,39 @@ pub(crate) async fn drive<W: Future<Output = Result<(), Status>>>(
         // Mark the call cancelled before the handler's future is dropped (at
         // the end of this block), so code that runs on drop can see it.
         if !matches!(outcome, Outcome::Finished(_)) {
-            context.cancel();
+            stream.0.cancel();
         }
         outcome
     };
 
-    let result = match outcome {
-        Outcome::Finished(result) => {
-            // A client that stops reading must not hold the call forever:
-            // the deadline and the server's shutdown still bound the wait,
-            // watched only if the response does not go out at once.
-            let flushed = poll_fn(|cx| {
-                let flushed = stream.flush_now(cx);
-                if flushed.is_pending() {
-                    if limits.poll_deadline(cx) {
-                        let status = Status::deadline_exceeded("deadline exceeded while sending the response");
-                        return Poll::Ready(Err(status));
+    match outcome {
+        Outcome::Finished(mut result) => {
+            poll_fn(|cx| {
+                let mut response = stream.lock();
+                let flushed = match response.poll_flush(cx) {
+                    Poll::Ready(flushed) => flushed,
+                    // A client that stops reading must not hold the call
+                    // forever: the deadline and the server's shutdown still
+                    // bound the wait, watched only if the response does not
+                    // go out at once.
+                    Poll::Pending if limits.poll_deadline(cx) => {
+                        Err(Status::deadline_exceeded("deadline exceeded while sending the response"))
                     }
-                    if limits.poll_stopped(cx) {
-                        return Poll::Ready(Err(Status::unavailable("server shutting down")));
-                    }
-                }
-                flushed
+                    Poll::Pending if limits.poll_stopped(cx) => Err(Status::unavailable("server shutting down")),
+                    Poll::Pending => return Poll::Pending,
+                };
+                let status = std::mem::replace(&mut result, Ok(())).err().unwrap_or_else(Status::ok);
+                response.end(flushed.map(|()| status));
+                Poll::Ready(())
             })
             .await;
-            flushed.and_then(|()| stream.send_status(result.err().unwrap_or_else(Status::ok)))
         }
         Outcome::Reset(status) => {
             tracing::debug!(%status, "client cancelled the call");
-            Ok(())
+            stream.lock().outbound = None;
         }
-        Outcome::DeadlineExceeded => stream.send_status(Status::deadline_exceeded("deadline exceeded")),
-        Outcome::ShutDown => stream.send_status(Status::unavailable("server shutting down")),
-    };
-    let outbound = stream.lock().outbound.take();
-    if let (Err(status), Some(mut outbound)) = (result, outbound) {
-        tracing::debug!(%status, "could not complete the response");
-        outbound.stream.reset(h2::Reason::CANCEL);
+        Outcome::DeadlineExceeded => stream.lock().end(Ok(Status::deadline_exceeded("deadline exceeded"))),
+        Outcome::ShutDown => stream.lock().end(Ok(Status::unavailable("server shutting down"))),
     }
 }
 
