@@ -229,7 +229,7 @@ impl CodecConnection {
         self.write(Headers::new(id.into(), Pseudo::response(StatusCode::OK), head).into()).await?;
         self.write(Data::new(id.into(), self.response.clone()).into()).await?;
         let mut trailers = HeaderMap::new();
-        trailers.insert("grpc-status", HeaderValue::from_static("0"));
+        trailers.insert(gust_benches::GRPC_STATUS, HeaderValue::from_static("0"));
         let mut trailers = Headers::trailers(id.into(), trailers);
         trailers.set_end_stream();
         self.write(trailers.into()).await?;

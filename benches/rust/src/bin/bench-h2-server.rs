@@ -78,7 +78,7 @@ async fn answer(
     }
     let mut head = Response::new(());
     *head.status_mut() = StatusCode::OK;
-    head.headers_mut().insert("content-type", HeaderValue::from_static("application/grpc"));
+    head.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
     let mut send = respond.send_response(head, false)?;
     if streaming {
         let asked: StreamRequest = prost::Message::decode(request.get(5..).unwrap_or_default()).unwrap_or_default();
@@ -98,7 +98,7 @@ async fn answer(
         send_all(&mut send, response).await?;
     }
     let mut trailers = HeaderMap::new();
-    trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    trailers.insert(gust_benches::GRPC_STATUS, HeaderValue::from_static("0"));
     send.send_trailers(trailers)
 }
 
