@@ -9,6 +9,7 @@
 mod activity;
 mod body;
 mod client;
+mod engine;
 mod error;
 mod keepalive;
 mod peer;
