@@ -10,3 +10,4 @@ pub(crate) mod frame_flags;
 pub(crate) mod frame_header;
 pub(crate) mod frame_kind;
 pub(crate) mod preface;
+pub(crate) mod settings;
