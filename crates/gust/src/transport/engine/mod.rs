@@ -5,6 +5,7 @@
 #![allow(dead_code)] // until the engine is wired in
 
 pub(crate) mod error_code;
+pub(crate) mod frame;
 pub(crate) mod frame_error;
 pub(crate) mod frame_flags;
 pub(crate) mod frame_header;
