@@ -10,5 +10,6 @@ pub(crate) mod frame_error;
 pub(crate) mod frame_flags;
 pub(crate) mod frame_header;
 pub(crate) mod frame_kind;
+pub(crate) mod frame_writer;
 pub(crate) mod preface;
 pub(crate) mod settings;
