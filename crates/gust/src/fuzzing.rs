@@ -63,3 +63,65 @@ pub fn encode_base64(value: &[u8]) -> String {
 pub fn split_path(path: &str) -> Option<(&str, &str)> {
     crate::server::router::split_path(path)
 }
+
+/// Reads bytes a client sent after the preface as the server engine will:
+/// frame header, size limit, payload, decode. Each frame or error as its
+/// `Debug` text; stops at a frame cut short or a connection error, as the
+/// connection would, and goes on after stream errors.
+pub fn decode_http2_frames(bytes: &[u8], max_frame_size: usize) -> Vec<String> {
+    use crate::transport::engine::frame::decode;
+    use crate::transport::engine::frame_error::FrameError;
+    use crate::transport::engine::frame_header::{check_len, FrameHeader, FRAME_HEADER_LEN};
+
+    let mut rest = Bytes::copy_from_slice(bytes);
+    let mut decoded = Vec::new();
+    while let Some(Ok(header_bytes)) = rest.get(..FRAME_HEADER_LEN).map(<&[u8; FRAME_HEADER_LEN]>::try_from) {
+        let header = FrameHeader::parse(header_bytes);
+        if let Err(error) = check_len(&header, max_frame_size) {
+            decoded.push(format!("{error:?}"));
+            break;
+        }
+        if rest.len() < FRAME_HEADER_LEN + header.len {
+            break;
+        }
+        let payload = rest.split_to(FRAME_HEADER_LEN + header.len).split_off(FRAME_HEADER_LEN);
+        match decode(&header, payload) {
+            Ok(frame) => decoded.push(format!("{frame:?}")),
+            Err(error @ FrameError::Stream(..)) => decoded.push(format!("{error:?}")),
+            Err(error @ FrameError::Connection(..)) => {
+                decoded.push(format!("{error:?}"));
+                break;
+            }
+        }
+    }
+    decoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http2_frames_go_on_after_stream_errors_and_stop_at_connection_errors() {
+        let bytes = [
+            &b"\0\0\x04\x08\0\0\0\0\x01\0\0\0\0"[..], // WINDOW_UPDATE of 0 on stream 1: stream error
+            b"\0\0\x08\x06\0\0\0\0\0pingpong",        // PING
+            b"\0\0\x00\x04\0\0\0\0\x03",              // SETTINGS on stream 3: connection error
+            b"\0\0\x00\x04\x01\0\0\0\0",              // SETTINGS ACK, never reached
+        ]
+        .concat();
+        let decoded = decode_http2_frames(&bytes, 16_384);
+        assert_eq!(decoded.len(), 3, "{decoded:?}");
+        assert!(decoded[0].starts_with("Stream(1, PROTOCOL_ERROR"), "{decoded:?}");
+        assert!(decoded[1].starts_with("Ping"), "{decoded:?}");
+        assert!(decoded[2].starts_with("Connection(PROTOCOL_ERROR"), "{decoded:?}");
+    }
+
+    #[test]
+    fn http2_frames_stop_at_a_frame_cut_short_or_too_large() {
+        assert!(decode_http2_frames(b"\0\0\x08\x06\0\0\0\0\0ping", 16_384).is_empty());
+        let too_large = decode_http2_frames(b"\0\0\x08\x06\0\0\0\0\0pingpong", 4);
+        assert_eq!(too_large.len(), 1);
+        assert!(too_large[0].starts_with("Connection(FRAME_SIZE_ERROR"), "{too_large:?}");
+    }
+}

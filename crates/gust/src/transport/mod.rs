@@ -9,7 +9,8 @@
 mod activity;
 mod body;
 mod client;
-mod engine;
+// pub(crate) so that the fuzz wrappers in `crate::fuzzing` reach its parsers.
+pub(crate) mod engine;
 mod error;
 mod keepalive;
 mod peer;
