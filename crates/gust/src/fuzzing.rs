@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use crate::codec::FrameDecoder;
 use crate::status::Status;
+use crate::transport::engine::hpack;
 use crate::{metadata, protocol, Metadata};
 
 /// Decodes gRPC messages from body chunks as a call does; each message as
@@ -124,4 +125,19 @@ mod tests {
         assert_eq!(too_large.len(), 1);
         assert!(too_large[0].starts_with("Connection(FRAME_SIZE_ERROR"), "{too_large:?}");
     }
+}
+/// Decodes HPACK header blocks in turn with one decoder (later blocks see
+/// the dynamic table earlier ones built), advertising `max_table_size`: for
+/// each block, its fields as (name, value), or why it failed.
+pub fn decode_header_blocks(blocks: &[&[u8]], max_table_size: usize) -> Vec<Result<Vec<(String, Bytes)>, String>> {
+    let mut decoder = hpack::Decoder::new(max_table_size);
+    let mut decoded = Vec::new();
+    for block in blocks {
+        let mut fields = Vec::new();
+        let result = decoder.decode(&Bytes::copy_from_slice(block), |header| {
+            fields.push((header.name().to_owned(), Bytes::copy_from_slice(header.value())));
+        });
+        decoded.push(result.map(|()| fields).map_err(|error| format!("{error:?}")));
+    }
+    decoded
 }

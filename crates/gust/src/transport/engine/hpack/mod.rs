@@ -1,11 +1,17 @@
 //! HPACK (RFC 7541): the header compression of HTTP/2.
+//!
+//! The [`Decoder`] reads the header blocks a peer sends, keeping the dynamic
+//! table in step with the peer's encoder.
 
+mod decoder;
+mod dynamic_table;
 mod field;
 mod header;
 mod huffman;
 mod integer;
 mod static_table;
 
+pub(crate) use decoder::Decoder;
 pub(crate) use header::Header;
 
 /// Why a header block could not be decoded.
