@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::codec::FrameDecoder;
 use crate::status::Status;
@@ -140,4 +140,11 @@ pub fn decode_header_blocks(blocks: &[&[u8]], max_table_size: usize) -> Vec<Resu
         decoded.push(result.map(|()| fields).map_err(|error| format!("{error:?}")));
     }
     decoded
+}
+
+/// The HPACK block of a response head as gust sends it.
+pub fn encode_response_head(status: http::StatusCode, headers: &http::HeaderMap) -> Bytes {
+    let mut block = BytesMut::new();
+    hpack::Encoder.encode_response(status, headers, &mut block);
+    block.freeze()
 }

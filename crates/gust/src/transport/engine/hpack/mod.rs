@@ -1,10 +1,12 @@
 //! HPACK (RFC 7541): the header compression of HTTP/2.
 //!
 //! The [`Decoder`] reads the header blocks a peer sends, keeping the dynamic
-//! table in step with the peer's encoder.
+//! table in step with the peer's encoder; the [`Encoder`] writes response and
+//! trailer blocks without a dynamic table of its own (see its docs).
 
 mod decoder;
 mod dynamic_table;
+mod encoder;
 mod field;
 mod header;
 mod huffman;
@@ -12,6 +14,7 @@ mod integer;
 mod static_table;
 
 pub(crate) use decoder::Decoder;
+pub(crate) use encoder::Encoder;
 pub(crate) use header::Header;
 
 /// Why a header block could not be decoded.
