@@ -98,6 +98,29 @@ pub fn decode_http2_frames(bytes: &[u8], max_frame_size: usize) -> Vec<String> {
     decoded
 }
 
+/// Decodes HPACK header blocks in turn with one decoder (later blocks see
+/// the dynamic table earlier ones built), advertising `max_table_size`: for
+/// each block, its fields as (name, value), or why it failed.
+pub fn decode_header_blocks(blocks: &[&[u8]], max_table_size: usize) -> Vec<Result<Vec<(String, Bytes)>, String>> {
+    let mut decoder = hpack::Decoder::new(max_table_size);
+    let mut decoded = Vec::new();
+    for block in blocks {
+        let mut fields = Vec::new();
+        let result = decoder.decode(&Bytes::copy_from_slice(block), |header| {
+            fields.push((header.name().to_owned(), Bytes::copy_from_slice(header.value())));
+        });
+        decoded.push(result.map(|()| fields).map_err(|error| format!("{error:?}")));
+    }
+    decoded
+}
+
+/// The HPACK block of a response head as gust sends it.
+pub fn encode_response_head(status: http::StatusCode, headers: &http::HeaderMap) -> Bytes {
+    let mut block = BytesMut::new();
+    hpack::Encoder.encode_response(status, headers, &mut block);
+    block.freeze()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,26 +148,4 @@ mod tests {
         assert_eq!(too_large.len(), 1);
         assert!(too_large[0].starts_with("Connection(FRAME_SIZE_ERROR"), "{too_large:?}");
     }
-}
-/// Decodes HPACK header blocks in turn with one decoder (later blocks see
-/// the dynamic table earlier ones built), advertising `max_table_size`: for
-/// each block, its fields as (name, value), or why it failed.
-pub fn decode_header_blocks(blocks: &[&[u8]], max_table_size: usize) -> Vec<Result<Vec<(String, Bytes)>, String>> {
-    let mut decoder = hpack::Decoder::new(max_table_size);
-    let mut decoded = Vec::new();
-    for block in blocks {
-        let mut fields = Vec::new();
-        let result = decoder.decode(&Bytes::copy_from_slice(block), |header| {
-            fields.push((header.name().to_owned(), Bytes::copy_from_slice(header.value())));
-        });
-        decoded.push(result.map(|()| fields).map_err(|error| format!("{error:?}")));
-    }
-    decoded
-}
-
-/// The HPACK block of a response head as gust sends it.
-pub fn encode_response_head(status: http::StatusCode, headers: &http::HeaderMap) -> Bytes {
-    let mut block = BytesMut::new();
-    hpack::Encoder.encode_response(status, headers, &mut block);
-    block.freeze()
 }
