@@ -117,8 +117,8 @@ where
             // streams that arrived together are all accepted before any is
             // answered. Calls that answer in their first poll then queue
             // their responses together, and they leave in one write the
-            // next time h2's connection is polled (accepting polls it, and
-            // it flushes what is queued), rather than one write per call.
+            // next time the connection is polled (accepting polls it, and
+            // it writes what is queued), rather than one write per call.
             biased;
             accepted = connection.accept() => match accepted {
                 Some(Ok(stream)) => {

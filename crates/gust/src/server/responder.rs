@@ -133,7 +133,7 @@ impl CallResponse {
         if let Err(status) = status.and_then(|status| self.send_status(status)) {
             tracing::debug!(%status, "could not complete the response");
             if let Some(outbound) = &mut self.outbound {
-                outbound.stream.reset(h2::Reason::CANCEL);
+                outbound.stream.cancel();
             }
         }
         self.outbound = None;

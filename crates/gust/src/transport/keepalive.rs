@@ -10,12 +10,14 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::ActiveStreams;
+use super::engine::Pinger;
+use super::{status_from_h2, ActiveStreams};
+use crate::status::Status;
 
 /// When to ping (grpc-go's `keepalive.ClientParameters`/`ServerParameters`).
 #[derive(Clone, Debug)]
@@ -41,7 +43,7 @@ impl Keepalive {
     /// One timer serves both the wait between PINGs and the wait for the
     /// PONG: this future lives in every connection's task for as long as the
     /// connection, so its size is memory per idle connection.
-    pub(crate) async fn run(self, ping_pong: Option<h2::PingPong>, streams: ActiveStreams) {
+    pub(crate) async fn run(self, ping_pong: Option<impl PingPong>, streams: ActiveStreams) {
         let (Some(interval), Some(mut ping_pong)) = (self.interval, ping_pong) else {
             return std::future::pending().await;
         };
@@ -53,7 +55,7 @@ impl Keepalive {
                 // that ping busy connections alone ever make it.
                 Box::pin(streams.busy()).await;
             }
-            if let Err(error) = ping_pong.send_ping(h2::Ping::opaque()) {
+            if let Err(error) = ping_pong.send_ping() {
                 tracing::debug!(%error, "keepalive PING failed");
                 return;
             }
@@ -63,7 +65,7 @@ impl Keepalive {
                 Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
             });
             match pong.await {
-                Some(Ok(_pong)) => {}
+                Some(Ok(())) => {}
                 Some(Err(error)) => {
                     tracing::debug!(%error, "keepalive PING failed");
                     return;
@@ -75,5 +77,34 @@ impl Keepalive {
             }
             timer.as_mut().reset(Instant::now() + interval);
         }
+    }
+}
+
+/// A connection's PINGs, whichever HTTP/2 implementation carries them: h2
+/// on the client, gust's engine on the server.
+pub(crate) trait PingPong {
+    /// Sends a PING.
+    fn send_ping(&mut self) -> Result<(), Status>;
+    /// Resolves when the last PING was acknowledged.
+    fn poll_pong(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>>;
+}
+
+impl PingPong for h2::PingPong {
+    fn send_ping(&mut self) -> Result<(), Status> {
+        h2::PingPong::send_ping(self, h2::Ping::opaque()).map_err(status_from_h2)
+    }
+
+    fn poll_pong(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        h2::PingPong::poll_pong(self, cx).map_ok(|_pong| ()).map_err(status_from_h2)
+    }
+}
+
+impl PingPong for Pinger {
+    fn send_ping(&mut self) -> Result<(), Status> {
+        Pinger::send_ping(self)
+    }
+
+    fn poll_pong(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        Pinger::poll_pong(self, cx)
     }
 }

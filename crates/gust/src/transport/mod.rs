@@ -2,9 +2,9 @@
 //!
 //! Everything above this module sees HTTP/2 as streams: open one (client) or
 //! accept one (server); send and receive headers, data and trailers; reset.
-//! Today these types wrap the `h2` crate. A faster, gRPC-specialised HTTP/2
-//! engine replaces h2 by providing the same few types and functions, without
-//! touching the codec, server or client layers.
+//! The server's side runs on gust's own HTTP/2 engine ([`engine`]); the
+//! client's wraps the `h2` crate. Either can change without touching the
+//! codec, server or client layers.
 
 mod activity;
 mod body;

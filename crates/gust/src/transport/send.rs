@@ -4,7 +4,6 @@
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
-use http::HeaderMap;
 
 use super::error::{status_from_h2, status_from_reset};
 use crate::codec::EncodedFrame;
@@ -73,11 +72,6 @@ impl SendBody {
             self.send(piece, end_of_stream && index == last).await?;
         }
         Ok(())
-    }
-
-    /// Ends the stream with trailers.
-    pub(crate) fn send_trailers(&mut self, trailers: HeaderMap) -> Result<(), Status> {
-        self.stream.send_trailers(trailers).map_err(status_from_h2)
     }
 
     /// Resolves when the peer resets the stream (or the connection fails).

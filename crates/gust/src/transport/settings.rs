@@ -29,12 +29,14 @@ pub struct Http2Settings {
     /// How long a new connection may take to complete the HTTP/2 preface
     /// (also bounds a peer that connects and sends nothing).
     pub handshake_timeout: Duration,
-    /// Most bytes of response data buffered per stream while waiting for the
-    /// socket: bounds the memory a peer that never reads can pin.
+    /// Most bytes buffered while waiting for the socket: bounds the memory a
+    /// peer that never reads can pin. The server's engine counts it per
+    /// connection (responses wait, and the connection stops reading, while
+    /// this much is queued); h2, on the client, per stream.
     pub max_send_buffer_size: usize,
-    /// Most streams the peer may open and reset before the server accepted
-    /// them (HTTP/2 rapid reset, CVE-2023-44487); more is answered with
-    /// GOAWAY(ENHANCE_YOUR_CALM).
+    /// Most streams the peer may reset before the server answered them, net
+    /// of the calls answered since (HTTP/2 rapid reset, CVE-2023-44487);
+    /// more is answered with GOAWAY(ENHANCE_YOUR_CALM).
     pub max_pending_accept_reset_streams: usize,
     /// Most streams this side may reset because of the peer's errors on one
     /// connection before it sends GOAWAY(ENHANCE_YOUR_CALM): a peer that

@@ -28,6 +28,8 @@ pub const SETTINGS_INITIAL_WINDOW_SIZE: u16 = 0x4;
 pub const PROTOCOL_ERROR: u32 = 0x1;
 pub const FRAME_SIZE_ERROR: u32 = 0x6;
 pub const REFUSED_STREAM: u32 = 0x7;
+pub const CANCEL: u32 = 0x8;
+pub const ENHANCE_YOUR_CALM: u32 = 0xb;
 
 /// One frame, encoded.
 pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {

@@ -61,18 +61,12 @@ impl SettingId {
 /// list has passed the RFC's range checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SettingsList {
-    /// SETTINGS_HEADER_TABLE_SIZE: bound for this side's HPACK encoder table.
+    /// SETTINGS_HEADER_TABLE_SIZE: the most the peer's HPACK decoder keeps.
     header_table_size: Option<u32>,
-    /// SETTINGS_ENABLE_PUSH, validated to be 0 or 1.
-    enable_push: Option<bool>,
-    /// SETTINGS_MAX_CONCURRENT_STREAMS: streams this side may open.
-    max_concurrent_streams: Option<u32>,
     /// SETTINGS_INITIAL_WINDOW_SIZE, validated to be at most 2^31 - 1.
     initial_window_size: Option<u32>,
     /// SETTINGS_MAX_FRAME_SIZE, validated to be in 2^14..=2^24-1.
     max_frame_size: Option<u32>,
-    /// SETTINGS_MAX_HEADER_LIST_SIZE: advisory bound on header lists sent.
-    max_header_list_size: Option<u32>,
 }
 
 impl SettingsList {
@@ -98,22 +92,20 @@ impl SettingsList {
 
     /// Records one received setting after the range check section 6.5.2
     /// asks for; a value out of range is a connection error.
+    ///
+    /// Only what a server acts on is kept. SETTINGS_MAX_CONCURRENT_STREAMS: a server opens no streams.
+    /// SETTINGS_MAX_HEADER_LIST_SIZE: advisory (section 6.5.2), and a
+    /// server's heads are small. SETTINGS_ENABLE_PUSH: the engine never
+    /// pushes; the value is still checked.
     fn set(&mut self, id: SettingId, value: u32) -> Result<(), FrameError> {
         match id {
             SettingId::HeaderTableSize => self.header_table_size = Some(value),
+            SettingId::MaxConcurrentStreams | SettingId::MaxHeaderListSize => {}
             SettingId::EnablePush => {
-                self.enable_push = Some(match value {
-                    0 => false,
-                    1 => true,
-                    _ => {
-                        return Err(FrameError::Connection(
-                            ErrorCode::PROTOCOL_ERROR,
-                            "SETTINGS_ENABLE_PUSH not 0 or 1",
-                        ))
-                    }
-                });
+                if value > 1 {
+                    return Err(FrameError::Connection(ErrorCode::PROTOCOL_ERROR, "SETTINGS_ENABLE_PUSH not 0 or 1"));
+                }
             }
-            SettingId::MaxConcurrentStreams => self.max_concurrent_streams = Some(value),
             SettingId::InitialWindowSize => {
                 if value > MAX_WINDOW_SIZE {
                     return Err(FrameError::Connection(
@@ -132,24 +124,13 @@ impl SettingsList {
                 }
                 self.max_frame_size = Some(value);
             }
-            SettingId::MaxHeaderListSize => self.max_header_list_size = Some(value),
         }
         Ok(())
     }
 
-    /// The new bound for this side's HPACK encoder dynamic table, if set.
+    /// The most the peer's HPACK decoder keeps, if set.
     pub(crate) fn header_table_size(&self) -> Option<u32> {
         self.header_table_size
-    }
-
-    /// Whether the peer accepts server push, if it said.
-    pub(crate) fn enable_push(&self) -> Option<bool> {
-        self.enable_push
-    }
-
-    /// How many streams the peer lets this side open at once, if set.
-    pub(crate) fn max_concurrent_streams(&self) -> Option<u32> {
-        self.max_concurrent_streams
     }
 
     /// The peer's new initial window for streams, at most 2^31 - 1, if set.
@@ -160,11 +141,6 @@ impl SettingsList {
     /// The largest frame payload the peer accepts, in 2^14..=2^24-1, if set.
     pub(crate) fn max_frame_size(&self) -> Option<u32> {
         self.max_frame_size
-    }
-
-    /// The largest header list the peer is prepared to accept, if set.
-    pub(crate) fn max_header_list_size(&self) -> Option<u32> {
-        self.max_header_list_size
     }
 }
 
@@ -196,25 +172,21 @@ mod tests {
         let list = SettingsList::parse(&payload(&[(1, 4096), (2, 0), (3, 100), (4, 65_535), (5, 16_384), (6, 8192)]))
             .expect("valid settings");
         assert_eq!(list.header_table_size(), Some(4096));
-        assert_eq!(list.enable_push(), Some(false));
-        assert_eq!(list.max_concurrent_streams(), Some(100));
         assert_eq!(list.initial_window_size(), Some(65_535));
         assert_eq!(list.max_frame_size(), Some(16_384));
-        assert_eq!(list.max_header_list_size(), Some(8192));
     }
 
     #[test]
     fn the_last_value_of_a_repeated_setting_wins() {
         let list = SettingsList::parse(&payload(&[(4, 10), (2, 1), (4, 20)])).expect("valid settings");
         assert_eq!(list.initial_window_size(), Some(20));
-        assert_eq!(list.enable_push(), Some(true));
         assert_eq!(list.max_frame_size(), None);
     }
 
     #[test]
     fn unknown_ids_are_ignored() {
-        let list = SettingsList::parse(&payload(&[(0, 7), (0x8, 1), (0xffff, u32::MAX), (3, 5)])).expect("valid");
-        assert_eq!(list, SettingsList { max_concurrent_streams: Some(5), ..SettingsList::default() });
+        let list = SettingsList::parse(&payload(&[(0, 7), (0x8, 1), (0xffff, u32::MAX), (5, 20_000)])).expect("valid");
+        assert_eq!(list, SettingsList { max_frame_size: Some(20_000), ..SettingsList::default() });
     }
 
     #[test]

@@ -7,9 +7,6 @@ use super::dynamic_table::DynamicTable;
 use super::field::Field;
 use super::{huffman, integer, static_table, DecodeError, Header};
 
-/// The number of entries in the static table: dynamic indexes follow.
-const STATIC_TABLE_LEN: usize = 61;
-
 /// Decodes the header blocks of one connection, in order.
 #[derive(Debug)]
 pub(crate) struct Decoder {
@@ -98,7 +95,7 @@ impl Decoder {
     /// The field at an HPACK index: 1 to 61 in the static table, the dynamic
     /// table after.
     fn field_at(&self, index: usize) -> Result<&Field, DecodeError> {
-        let field = match index.checked_sub(STATIC_TABLE_LEN + 1) {
+        let field = match index.checked_sub(static_table::LEN + 1) {
             None => static_table::get(index),
             Some(dynamic_index) => self.table.get(dynamic_index),
         };

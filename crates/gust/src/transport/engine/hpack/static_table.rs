@@ -7,8 +7,11 @@ use bytes::Bytes;
 
 use super::field::Field;
 
+/// The number of entries: dynamic table indexes follow them.
+pub(crate) const LEN: usize = 61;
+
 /// The static table's (name, value) entries; index `i` is `ENTRIES[i - 1]`.
-const ENTRIES: [(&str, &str); 61] = [
+const ENTRIES: [(&str, &str); LEN] = [
     (":authority", ""),
     (":method", "GET"),
     (":method", "POST"),
