@@ -1,4 +1,4 @@
-//! What a gRPC-specialised HTTP/2 engine could reach: the raw h2 server's
+//! HTTP/2 without h2's connection machinery: the raw h2 server's
 //! fixed answer, written on h2's frame codec (framing and HPACK, behind h2's
 //! `unstable` feature) by one task per connection, without h2's connection
 //! machinery: no stream store, no stream handles and the lock they share,
@@ -13,13 +13,13 @@
 //! as it is used; a response that the peer's windows cannot take yet waits
 //! for a WINDOW_UPDATE), applies the peer's SETTINGS, answers PINGs, and
 //! stops at GOAWAY. Its settings are gust's defaults. It still builds a
-//! `HeaderMap` for every header block, as h2's codec requires (an engine
-//! with its own HPACK would save that too). For calls answered as soon as
-//! their request ends, the gap between this server and the raw one is what
-//! such an engine saves; one that also hands request bodies to calls that
-//! wait, and takes their responses back, pays for that on top. Only unary
-//! calls are served this way (the scenario (a) load); it is not a gRPC
-//! server.
+//! `HeaderMap` for every header block, as h2's codec requires. It was
+//! written to show what a gRPC-specialised engine could save; gust's server
+//! now runs on one (`crates/gust/src/transport/engine`), which also hands
+//! request bodies to calls that wait and takes their responses back, so
+//! this server is the reference for what HTTP/2 alone costs there, and
+//! gust / codec is what gust's gRPC work costs on top. Only unary calls are
+//! served this way (the scenario (a) load); it is not a gRPC server.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::poll_fn;
