@@ -35,8 +35,15 @@ use crate::transport::Http2Settings;
 /// HPACK's default table size (RFC 9113 6.5.2), which this side keeps.
 const HEADER_TABLE_SIZE: usize = 4096;
 
-/// Room kept free in the read buffer before each read.
-const READ_CHUNK: usize = 16 * 1024;
+/// What a new connection's read buffer holds: a handshake and the first
+/// requests. Capacity never written costs no memory, so an idle connection
+/// pays for what it received, not for this.
+const FIRST_READ: usize = 16 * 1024;
+
+/// Room made in the read buffer when it runs low: a busy connection reads
+/// up to this much per system call. With room for one frame at a time, a
+/// 1 MiB request took 64 reads of 16 KiB.
+const READ_ROOM: usize = 256 * 1024;
 
 /// The payload of the PING a graceful shutdown sends between its two
 /// GOAWAYs: its ACK means every stream the peer opened before the first
@@ -138,7 +145,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         }
         io.write_all(&hello).await.map_err(lost)?;
         io.flush().await.map_err(lost)?;
-        let mut read_buf = BytesMut::with_capacity(READ_CHUNK * 2);
+        let mut read_buf = BytesMut::with_capacity(FIRST_READ);
         while read_buf.len() < PREFACE.len() {
             if !PREFACE.starts_with(&read_buf) {
                 break;
@@ -224,8 +231,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             if self.shared.lock().write_room() == 0 {
                 return Poll::Pending;
             }
-            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK {
-                self.read_buf.reserve(READ_CHUNK * 4);
+            if self.read_buf.capacity() - self.read_buf.len() < FIRST_READ / 4 {
+                self.read_buf.reserve(READ_ROOM);
             }
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
                 Poll::Ready(Ok(0)) => {
@@ -337,7 +344,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         check_len(&header, self.settings.max_frame_size as usize).map_err(connection_error)?;
         let frame_len = FRAME_HEADER_LEN + header.len;
         if self.read_buf.len() < frame_len {
-            self.read_buf.reserve(frame_len - self.read_buf.len());
+            self.read_buf.reserve((frame_len - self.read_buf.len()).max(READ_ROOM));
             return Ok(false);
         }
         self.read_buf.advance(FRAME_HEADER_LEN);
