@@ -117,7 +117,7 @@ pub fn decode_header_blocks(blocks: &[&[u8]], max_table_size: usize) -> Vec<Resu
 /// The HPACK block of a response head as gust sends it.
 pub fn encode_response_head(status: http::StatusCode, headers: &http::HeaderMap) -> Bytes {
     let mut block = BytesMut::new();
-    hpack::Encoder.encode_response(status, headers, &mut block);
+    hpack::Encoder::default().encode_response(status, headers, &mut block);
     block.freeze()
 }
 

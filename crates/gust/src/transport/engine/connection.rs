@@ -651,8 +651,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Applies the peer's SETTINGS and acknowledges them.
     fn apply_settings(&mut self, settings: &SettingsList) -> Result<(), ConnectionError> {
         let mut state = self.shared.lock();
-        if settings.header_table_size().is_some() {
-            state.table_size_changed = true;
+        if let Some(size) = settings.header_table_size() {
+            state.encoder.set_max_table_size(size as usize);
         }
         if let Some(size) = settings.max_frame_size() {
             state.peer_max_frame_size = size as usize;

@@ -220,9 +220,9 @@ pub(crate) fn send_header_block(
     end_stream: bool,
     encode: impl FnOnce(&mut Encoder, &mut BytesMut),
 ) {
-    let mut encoder = Encoder;
-    encode(&mut encoder, state.begin_header_block());
-    let State { scratch, out, peer_max_frame_size, .. } = state;
+    let State { encoder, scratch, out, peer_max_frame_size, .. } = state;
+    scratch.clear();
+    encode(encoder, scratch);
     out.append(|buf| frame_writer::write_headers(buf, id, scratch, end_stream, *peer_max_frame_size));
     state.wake_driver();
 }

@@ -17,6 +17,7 @@ use http::HeaderMap;
 
 use super::error_code::ErrorCode;
 use super::frame_writer;
+use super::hpack::Encoder;
 use super::settings::{MAX_WINDOW_SIZE, MIN_MAX_FRAME_SIZE};
 use super::stream_id_hasher::StreamIdHasher;
 use super::write_queue::WriteQueue;
@@ -28,10 +29,6 @@ pub(crate) const MAX_WINDOW: i64 = MAX_WINDOW_SIZE as i64;
 
 /// The window every stream and the connection start with (RFC 9113, 6.9.2).
 pub(crate) const DEFAULT_WINDOW: u32 = 65_535;
-
-/// HPACK's "dynamic table size update to 0" (RFC 7541, 6.3): the encoder
-/// keeps no table, so whatever size the peer allows, 0 is within it.
-const TABLE_SIZE_UPDATE_TO_ZERO: u8 = 0x20;
 
 /// The state behind one connection's lock.
 pub(crate) struct Shared {
@@ -165,13 +162,13 @@ pub(crate) struct State {
     /// Connection window taken by data and not given back yet.
     pub(crate) unreleased: u32,
     pub(crate) limits: LocalLimits,
+    /// Encodes response heads and trailers, in the order they go out: its
+    /// dynamic table is the peer's decoder's.
+    pub(crate) encoder: Encoder,
     /// A header block being encoded, before it is cut into frames.
     pub(crate) scratch: BytesMut,
     /// Set when the connection ended: every stream's operations fail with it.
     pub(crate) lost: Option<&'static str>,
-    /// The peer lowered SETTINGS_HEADER_TABLE_SIZE: the next header block
-    /// starts with a table size update, as RFC 7541 4.2 requires.
-    pub(crate) table_size_changed: bool,
     /// Streams the peer reset before their response started, less those
     /// answered since: what a rapid-reset attack (CVE-2023-44487) drives up
     /// and a client cancelling now and then does not.
@@ -206,16 +203,6 @@ impl State {
                 driver.wake_by_ref();
             }
         }
-    }
-
-    /// The buffer a header block is encoded into, emptied, with the table
-    /// size update first if one is due.
-    pub(crate) fn begin_header_block(&mut self) -> &mut BytesMut {
-        self.scratch.clear();
-        if std::mem::take(&mut self.table_size_changed) {
-            self.scratch.extend_from_slice(&[TABLE_SIZE_UPDATE_TO_ZERO]);
-        }
-        &mut self.scratch
     }
 
     /// Registers a new stream the peer opened; its two handles are made by
