@@ -511,11 +511,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         let padding = flow_len - data.len();
         state.update(id, |state, id| {
             let Some(stream) = state.streams.get_mut(&id) else { return };
-            if !data.is_empty() {
+            stream.remote_ended = end_stream;
+            if stream.body_dropped {
+                // Nobody will read it: the connection's window goes back at
+                // once, so other streams go on; the stream's does not, so
+                // its sender stops once its window is spent.
+                state.release_connection(data.len());
+            } else if !data.is_empty() {
                 stream.received.push_back(data);
             }
-            stream.remote_ended = end_stream;
-            if let Some(reader) = stream.reader.take() {
+            if let Some(reader) = state.streams.get_mut(&id).and_then(|stream| stream.reader.take()) {
                 reader.wake();
             }
             // Padding is nobody's to read: its window goes back at once.
@@ -735,6 +740,32 @@ mod tests {
         });
         let pending = polled.recv_timeout(std::time::Duration::from_secs(10)).expect("the connection's task spun");
         assert!(pending);
+        drop(response);
+    }
+
+    /// Data for a call that dropped its request body gives the connection's
+    /// window back as it arrives, rather than when the call ends.
+    #[tokio::test]
+    async fn data_for_a_dropped_request_body_gives_its_window_back() {
+        let (mut client, server) = duplex(1 << 20);
+        let mut hello = BytesMut::from(PREFACE);
+        frame_writer::write_settings(&mut hello, &[]);
+        frame_writer::write_headers(&mut hello, 1, &[0x83, 0x86, 0x84], false, 16_384);
+        client.write_all(&hello).await.unwrap();
+        let mut connection = Connection::handshake(server, &Http2Settings::default()).await.unwrap();
+        let Some(Ok(Accepted { body, response, .. })) = poll_fn(|cx| connection.poll_accept(cx)).await else {
+            panic!("no stream accepted");
+        };
+        drop(body);
+
+        let mut data = BytesMut::new();
+        frame_writer::write_data_header(&mut data, 1, 10_000, false);
+        data.extend_from_slice(&[7; 10_000]);
+        client.write_all(&data).await.unwrap();
+        let polled = poll_fn(|cx| Poll::Ready(connection.poll_accept(cx))).await;
+        assert!(polled.is_pending());
+        // Below the WINDOW_UPDATE threshold, so still counted as released.
+        assert_eq!(connection.shared.lock().unreleased, 10_000);
         drop(response);
     }
 }
