@@ -512,17 +512,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         state.update(id, |state, id| {
             let Some(stream) = state.streams.get_mut(&id) else { return };
             stream.remote_ended = end_stream;
-            if stream.body_dropped {
-                // Nobody will read it: the connection's window goes back at
-                // once, so other streams go on; the stream's does not, so
-                // its sender stops once its window is spent.
-                state.release_connection(data.len());
-            } else if !data.is_empty() {
+            // Data for a call that dropped its body: nobody will read it, so
+            // the connection's window goes back at once and other streams go
+            // on; the stream's does not, so its sender stops once it is spent.
+            let unread = if stream.body_dropped { data.len() } else { 0 };
+            if !stream.body_dropped && !data.is_empty() {
                 stream.received.push_back(data);
             }
-            if let Some(reader) = state.streams.get_mut(&id).and_then(|stream| stream.reader.take()) {
+            if let Some(reader) = stream.reader.take() {
                 reader.wake();
             }
+            state.release_connection(unread);
             // Padding is nobody's to read: its window goes back at once.
             state.release_stream(id, padding);
         });
